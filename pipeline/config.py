@@ -1,0 +1,395 @@
+"""The user's ``newsmon.toml``, parsed and validated once into typed, frozen objects.
+
+Every problem is reported as a :class:`ConfigError` that names the file, the key and what is wrong,
+so the CLI can print one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+DEFAULT_CONFIG_NAME = "newsmon.toml"
+DEFAULT_SCHEDULE: tuple[tuple[timedelta, timedelta], ...] = (
+    (timedelta(hours=3), timedelta(minutes=15)),
+    (timedelta(days=1), timedelta(hours=1)),
+    (timedelta(days=7), timedelta(hours=3)),
+    (timedelta(days=30), timedelta(days=3)),
+    (timedelta(days=360), timedelta(days=30)),
+)
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A user error in the configuration file (exit status 2)."""
+
+    def __init__(self, path: Path | str, key: str | None, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        where = f"{self.path}: {key}" if key else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` or ``"1w"``; raise ValueError otherwise."""
+    cleaned = text.strip().lower()
+    if not cleaned:
+        raise ValueError("empty duration")
+    position = 0
+    seconds = 0.0
+    for match in _DURATION_PART.finditer(cleaned):
+        if cleaned[position : match.start()].strip():
+            break
+        seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+        position = match.end()
+    if position == 0 or cleaned[position:].strip():
+        raise ValueError(f"cannot parse duration {text!r} (use e.g. 30s, 15m, 2h, 1d, 1h30m)")
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlConfig:
+    """How politely and how often outlets are crawled."""
+
+    user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
+    obey_robots: bool = True
+    allow_private_addresses: bool = False
+    interval: timedelta = timedelta(minutes=30)
+    delay: timedelta = timedelta(seconds=1)
+    timeout: timedelta = timedelta(seconds=30)
+    retries: int = 2
+    retry_after_cap: timedelta = timedelta(seconds=60)
+    max_page_size: int = 5 * 1024 * 1024
+    concurrency_per_outlet: int = 2
+    max_age: timedelta = timedelta(days=30)
+    max_articles_per_outlet: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class VersionsConfig:
+    """Age-based recheck schedule: (max article age, recheck every) pairs, ascending by age."""
+
+    schedule: tuple[tuple[timedelta, timedelta], ...] = DEFAULT_SCHEDULE
+
+
+@dataclass(frozen=True, slots=True)
+class OutletConfig:
+    """One news outlet and where its articles are discovered."""
+
+    name: str
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    articles: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    interval: timedelta | None = None
+    delay: timedelta | None = None
+
+    @property
+    def start_urls(self) -> tuple[str, ...]:
+        return self.feeds + self.sitemaps + self.sections + self.articles
+
+    def owns_host(self, host: str | None) -> bool:
+        """True when ``host`` is one of the outlet's domains or a subdomain of one."""
+        if not host:
+            return False
+        host = host.lower().rstrip(".")
+        return any(host == domain or host.endswith("." + domain) for domain in self.domains)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryConfig:
+    """A story the user follows, matched by a search query."""
+
+    name: str
+    query: str
+    outlets: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration, as read from ``path``."""
+
+    path: Path
+    database_url: str | None = None
+    crawl: CrawlConfig = field(default_factory=CrawlConfig)
+    versions: VersionsConfig = field(default_factory=VersionsConfig)
+    outlets: tuple[OutletConfig, ...] = ()
+    stories: tuple[StoryConfig, ...] = ()
+
+    def outlet(self, name: str) -> OutletConfig:
+        for outlet in self.outlets:
+            if outlet.name.casefold() == name.casefold():
+                return outlet
+        known = ", ".join(o.name for o in self.outlets) or "none configured"
+        raise ConfigError(self.path, "outlets", f"no outlet named {name!r} (known: {known})")
+
+    def default_database_url(self) -> str:
+        """``sqlite:///newsmon.db`` next to the config file."""
+        return f"sqlite:///{(self.path.parent / 'newsmon.db').resolve()}"
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--config``, else ``$NEWSMON_CONFIG``, else ``./newsmon.toml``."""
+    chosen = explicit or os.environ.get("NEWSMON_CONFIG") or DEFAULT_CONFIG_NAME
+    return Path(chosen).expanduser()
+
+
+def load_config(path: Path | str, *, missing_ok: bool = False) -> Config:
+    """Read and validate ``path``; with ``missing_ok`` a missing file gives the defaults."""
+    path = Path(path)
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return Config(path=path)
+        raise ConfigError(path, None, "file not found (create it or pass --config)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, None, f"cannot read file: {exc}") from None
+    try:
+        data = tomllib.loads(raw_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"invalid TOML: {exc}") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Mapping[str, Any], path: Path) -> Config:
+    """Validate an already-parsed TOML document."""
+    reader = _Reader(path)
+    reader.only_keys(data, "", {"database", "crawl", "versions", "outlets", "stories"})
+    database = reader.table(data, "database")
+    reader.only_keys(database, "database", {"url"})
+    outlets = _parse_outlets(reader, data.get("outlets", []))
+    return Config(
+        path=path,
+        database_url=reader.optional(database, "database", "url", str),
+        crawl=_parse_crawl(reader, reader.table(data, "crawl")),
+        versions=_parse_versions(reader, reader.table(data, "versions")),
+        outlets=outlets,
+        stories=_parse_stories(reader, data.get("stories", []), outlets),
+    )
+
+
+def _parse_crawl(reader: _Reader, table: Mapping[str, Any]) -> CrawlConfig:
+    defaults = CrawlConfig()
+    names = set(CrawlConfig.__dataclass_fields__)
+    reader.only_keys(table, "crawl", names)
+    values: dict[str, Any] = {}
+    for name in names:
+        if name not in table:
+            continue
+        default = getattr(defaults, name)
+        key = f"crawl.{name}"
+        if isinstance(default, timedelta):
+            values[name] = reader.duration(table[name], key)
+        elif isinstance(default, bool):
+            values[name] = reader.typed(table[name], key, bool)
+        elif isinstance(default, int):
+            values[name] = reader.non_negative_int(table[name], key)
+        else:
+            values[name] = reader.non_empty_str(table[name], key)
+    return CrawlConfig(**values)
+
+
+def _parse_versions(reader: _Reader, table: Mapping[str, Any]) -> VersionsConfig:
+    reader.only_keys(table, "versions", {"schedule"})
+    if "schedule" not in table:
+        return VersionsConfig()
+    rows = reader.typed(table["schedule"], "versions.schedule", list)
+    schedule: list[tuple[timedelta, timedelta]] = []
+    for index, row in enumerate(rows):
+        key = f"versions.schedule[{index}]"
+        if not isinstance(row, list) or len(row) != 2:
+            raise ConfigError(reader.path, key, 'expected a pair like ["3h", "15m"]')
+        age = reader.duration(row[0], key)
+        every = reader.duration(row[1], key)
+        if every <= timedelta(0):
+            raise ConfigError(reader.path, key, "the recheck interval must be positive")
+        if schedule and age <= schedule[-1][0]:
+            raise ConfigError(reader.path, key, "ages must increase from one row to the next")
+        schedule.append((age, every))
+    return VersionsConfig(schedule=tuple(schedule))
+
+
+def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
+    rows = reader.typed(value, "outlets", list)
+    seen: set[str] = set()
+    outlets: list[OutletConfig] = []
+    allowed = {"name", "feeds", "sitemaps", "sections", "articles", "domains", "interval", "delay"}
+    for index, row in enumerate(rows):
+        key = f"outlets[{index}]"
+        row = reader.typed(row, key, dict)
+        reader.only_keys(row, key, allowed)
+        name = reader.non_empty_str(row.get("name"), f"{key}.name")
+        key = f"outlets[{index}] ({name})"
+        if name.casefold() in seen:
+            raise ConfigError(reader.path, f"{key}.name", f"duplicate outlet name {name!r}")
+        seen.add(name.casefold())
+        urls = {
+            kind: reader.urls(row.get(kind, []), f"{key}.{kind}")
+            for kind in allowed - {"name", "domains", "interval", "delay"}
+        }
+        if not any(urls.values()):
+            raise ConfigError(
+                reader.path,
+                key,
+                "outlet has no URL: give at least one of feeds, sitemaps, sections",
+            )
+        domains = tuple(
+            d.lower().strip().lstrip(".")
+            for d in reader.str_list(row.get("domains", []), f"{key}.domains")
+        ) or _hosts_of(url for group in urls.values() for url in group)
+        outlets.append(
+            OutletConfig(
+                name=name,
+                feeds=urls["feeds"],
+                sitemaps=urls["sitemaps"],
+                sections=urls["sections"],
+                articles=urls["articles"],
+                domains=domains,
+                interval=reader.optional_duration(row, f"{key}.interval", "interval"),
+                delay=reader.optional_duration(row, f"{key}.delay", "delay"),
+            )
+        )
+    return tuple(outlets)
+
+
+def _parse_stories(
+    reader: _Reader, value: Any, outlets: tuple[OutletConfig, ...]
+) -> tuple[StoryConfig, ...]:
+    rows = reader.typed(value, "stories", list)
+    known_outlets = {o.name.casefold() for o in outlets}
+    seen: set[str] = set()
+    stories: list[StoryConfig] = []
+    for index, row in enumerate(rows):
+        key = f"stories[{index}]"
+        row = reader.typed(row, key, dict)
+        reader.only_keys(row, key, {"name", "query", "outlets", "since", "until"})
+        name = reader.non_empty_str(row.get("name"), f"{key}.name")
+        if name.casefold() in seen:
+            raise ConfigError(reader.path, f"{key}.name", f"duplicate story name {name!r}")
+        seen.add(name.casefold())
+        story_outlets = reader.str_list(row.get("outlets", []), f"{key}.outlets")
+        for outlet in story_outlets:
+            if outlet.casefold() not in known_outlets:
+                raise ConfigError(reader.path, f"{key}.outlets", f"unknown outlet {outlet!r}")
+        stories.append(
+            StoryConfig(
+                name=name,
+                query=reader.non_empty_str(row.get("query"), f"{key}.query"),
+                outlets=story_outlets,
+                since=reader.optional(row, key, "since", str),
+                until=reader.optional(row, key, "until", str),
+            )
+        )
+    return tuple(stories)
+
+
+def _hosts_of(urls: Any) -> tuple[str, ...]:
+    hosts: list[str] = []
+    for url in urls:
+        host = (urlsplit(url).hostname or "").lower()
+        if host.startswith("www."):
+            host = host[4:]
+        if host and host not in hosts:
+            hosts.append(host)
+    return tuple(hosts)
+
+
+class _Reader:
+    """Typed accessors that raise :class:`ConfigError` naming the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def only_keys(self, table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                full = f"{prefix}.{key}" if prefix else key
+                hint = ", ".join(sorted(allowed))
+                raise ConfigError(self.path, full, f"unknown key (expected one of: {hint})")
+
+    def table(self, data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise ConfigError(self.path, key, f"expected a table [{key}], got {_kind(value)}")
+        return value
+
+    def typed(self, value: Any, key: str, kind: type[T]) -> T:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(self.path, key, f"expected {_kind_name(kind)}, got {_kind(value)}")
+        return value
+
+    def non_empty_str(self, value: Any, key: str) -> str:
+        if value is None:
+            raise ConfigError(self.path, key, "missing (required)")
+        text = self.typed(value, key, str).strip()
+        if not text:
+            raise ConfigError(self.path, key, "must not be empty")
+        return text
+
+    def non_negative_int(self, value: Any, key: str) -> int:
+        number = self.typed(value, key, int)
+        if number < 0:
+            raise ConfigError(self.path, key, "must not be negative")
+        return number
+
+    def duration(self, value: Any, key: str) -> timedelta:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return timedelta(seconds=value)
+        text = self.typed(value, key, str)
+        try:
+            return parse_duration(text)
+        except ValueError as exc:
+            raise ConfigError(self.path, key, str(exc)) from None
+
+    def optional_duration(self, row: Mapping[str, Any], key: str, name: str) -> timedelta | None:
+        return None if name not in row else self.duration(row[name], key)
+
+    def optional(self, row: Mapping[str, Any], prefix: str, name: str, kind: type[T]) -> T | None:
+        if name not in row:
+            return None
+        return self.typed(row[name], f"{prefix}.{name}" if prefix else name, kind)
+
+    def str_list(self, value: Any, key: str) -> tuple[str, ...]:
+        items = self.typed(value, key, list)
+        return tuple(self.non_empty_str(item, f"{key}[{i}]") for i, item in enumerate(items))
+
+    def urls(self, value: Any, key: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [value]
+        urls = self.str_list(value, key)
+        for index, url in enumerate(urls):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(self.path, f"{key}[{index}]", f"not an http(s) URL: {url!r}")
+        return urls
+
+
+def _kind_name(kind: type[Any]) -> str:
+    return {
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+        float: "a number",
+    }.get(kind, kind.__name__)
+
+
+def _kind(value: Any) -> str:
+    return _kind_name(type(value)) if not isinstance(value, bool) else "true/false"

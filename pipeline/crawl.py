@@ -1,0 +1,100 @@
+"""One crawl pass: the user's config turned into Scrapy settings, then a Scrapy crawl.
+
+Scrapy's reactor can run once per process, so a process calls :func:`run_crawl` once; the
+scheduler starts a child process per crawl.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from pipeline.config import Config
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade_database
+from storage.repository import start_run, sync_stories
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOptions:
+    outlets: Sequence[str] = ()
+    recheck: str = "due"
+    progress_interval: float = 0.0
+    log_level: str = "WARNING"
+
+
+def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> Settings:
+    """Scrapy settings for ``config``: politeness, limits and per-outlet download slots."""
+    settings = Settings()
+    settings.setmodule("pipeline.settings", priority="project")
+    crawl = config.crawl
+    delay = crawl.delay.total_seconds()
+    slots = {}
+    for outlet in config.outlets:
+        outlet_delay = (outlet.delay or crawl.delay).total_seconds()
+        slots[f"outlet:{outlet.name}"] = {
+            "delay": outlet_delay,
+            "concurrency": crawl.concurrency_per_outlet,
+            "randomize_delay": outlet_delay > 0,
+        }
+    overrides = {
+        "NEWSMON_CONFIG": str(config.path),
+        "NEWSMON_DATABASE_URL": database_url,
+        "NEWSMON_OUTLETS": list(options.outlets),
+        "NEWSMON_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+        "NEWSMON_RETRY_AFTER_CAP": crawl.retry_after_cap.total_seconds(),
+        "NEWSMON_MAX_AGE_DAYS": crawl.max_age.total_seconds() / 86400,
+        "NEWSMON_MAX_ARTICLES_PER_OUTLET": crawl.max_articles_per_outlet,
+        "NEWSMON_PROGRESS_INTERVAL": options.progress_interval,
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "DOWNLOAD_DELAY": 0.0,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.25),
+        "DOWNLOAD_SLOTS": slots,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_outlet,
+        "DOWNLOAD_TIMEOUT": max(1, int(crawl.timeout.total_seconds())),
+        "DOWNLOAD_MAXSIZE": crawl.max_page_size,
+        "DOWNLOAD_WARNSIZE": max(1, crawl.max_page_size // 2),
+        "RETRY_TIMES": crawl.retries,
+        "LOG_LEVEL": options.log_level,
+    }
+    if os.environ.get("NEWSMON_RETRY_BACKOFF"):
+        overrides["NEWSMON_RETRY_BACKOFF"] = float(os.environ["NEWSMON_RETRY_BACKOFF"])
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def prepare_database(config: Config, database_url: str) -> None:
+    """Schema at head and configured stories present: safe to run before every crawl."""
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            sync_stories(session, ((s.name, s.query) for s in config.stories))
+    finally:
+        engine.dispose()
+
+
+def create_run(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            return start_run(session, pid=os.getpid()).id
+    finally:
+        engine.dispose()
+
+
+def run_crawl(config: Config, database_url: str, options: CrawlOptions) -> int:
+    """Crawl now, in this process; returns the crawl-run id. Blocks until the crawl ends."""
+    prepare_database(config, database_url)
+    run_id = create_run(database_url)
+    settings = crawl_settings(config, database_url, options)
+    settings.set("NEWSMON_RUN_ID", run_id, priority="cmdline")
+    process = CrawlerProcess(settings, install_root_handler=True)
+    process.crawl("news")
+    process.start()
+    return run_id

@@ -1,0 +1,169 @@
+"""Signal-driven bookkeeping: crawl-run rows, fetch rows, progress lines, polite throttling."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.extensions.throttle import AutoThrottle
+from twisted.internet import task
+
+from pipeline.signals import FetchRecord, fetch_recorded
+from storage.db import make_engine, make_session_factory
+from storage.repository import OutletCounts, add_fetches, finish_run, start_run
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.core.downloader import Slot
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+COUNT_KEYS = ("discovered", "fetched", "new_articles", "new_versions", "unchanged", "errors")
+
+
+class CrawlRunExtension:
+    """Owns the crawl-run row: creates (or adopts) it, buffers fetch rows, closes it with counts."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.engine = make_engine(crawler.settings.get("NEWSMON_DATABASE_URL"))
+        self.sessions = make_session_factory(self.engine)
+        self.batch_size = crawler.settings.getint("NEWSMON_FETCH_LOG_BATCH")
+        self.buffer: list[FetchRecord] = []
+        run_id = crawler.settings.get("NEWSMON_RUN_ID")
+        if run_id is None:
+            with self.sessions.begin() as session:
+                run_id = start_run(session, pid=os.getpid()).id
+        self.run_id = int(run_id)
+        assert crawler.stats is not None
+        crawler.stats.set_value("newsmon/run_id", self.run_id)
+        self.flusher = task.LoopingCall(self.flush)
+        crawler.signals.connect(self.record, signal=fetch_recorded)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunExtension:
+        return cls(crawler)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.flusher.start(2.0, now=False)
+
+    def record(self, record: FetchRecord) -> None:
+        self.buffer.append(record)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        rows, self.buffer = self.buffer, []
+        with self.sessions.begin() as session:
+            add_fetches(session, self.run_id, (asdict(r) for r in rows))
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.flusher.running:
+            self.flusher.stop()
+        self.flush()
+        outlets = list(getattr(spider, "outlets", {}))
+        counts = outlet_counts(self.crawler, outlets)
+        status = "finished" if reason == "finished" else "interrupted"
+        assert self.crawler.stats is not None
+        stats = {k: _jsonable(v) for k, v in self.crawler.stats.get_stats().items()}
+        with self.sessions.begin() as session:
+            finish_run(
+                session,
+                self.run_id,
+                status=status,
+                counts=counts,
+                stats=stats,
+                reason=None if reason == "finished" else reason,
+            )
+        self.engine.dispose()
+
+
+def outlet_counts(crawler: Crawler, outlets: list[str]) -> dict[str, OutletCounts]:
+    """Per-outlet counters gathered from the stats collector under ``newsmon/outlet/<name>/``."""
+    assert crawler.stats is not None
+    counts: dict[str, OutletCounts] = {}
+    for name in outlets:
+        prefix = f"newsmon/outlet/{name}/"
+        values = {key: int(crawler.stats.get_value(prefix + key, 0)) for key in COUNT_KEYS}
+        counts[name] = OutletCounts(
+            **values, last_error=crawler.stats.get_value(prefix + "last_error")
+        )
+    return counts
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class ProgressExtension:
+    """A short progress line on stderr every ``NEWSMON_PROGRESS_INTERVAL`` seconds."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.loop = task.LoopingCall(self.report)
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
+        interval = crawler.settings.getfloat("NEWSMON_PROGRESS_INTERVAL")
+        if interval <= 0:
+            raise NotConfigured
+        return cls(crawler, interval)
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.loop.running:
+            self.loop.stop()
+
+    def report(self) -> None:
+        spider = self.crawler.spider
+        totals = dict.fromkeys(COUNT_KEYS, 0)
+        for count in outlet_counts(self.crawler, list(getattr(spider, "outlets", {}))).values():
+            for key in COUNT_KEYS:
+                totals[key] += getattr(count, key)
+        assert self.crawler.engine is not None
+        pending = len(self.crawler.engine.downloader.active)
+        sys.stderr.write(
+            f"  … {totals['fetched']} articles fetched of {totals['discovered']} found, "
+            f"{totals['new_articles']} new, {totals['errors']} errors, {pending} in flight\n"
+        )
+        sys.stderr.flush()
+
+
+class PoliteThrottle(AutoThrottle):
+    """AutoThrottle that never goes below an outlet's configured delay or robots Crawl-delay.
+
+    Stock AutoThrottle only knows the global ``DOWNLOAD_DELAY`` as its floor, so it would
+    speed up past a per-outlet ``delay`` or a ``Crawl-delay`` from robots.txt.
+    """
+
+    def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
+        super()._adjust_delay(slot, latency, response)
+        floor = self._slot_floor(response)
+        if slot.delay < floor:
+            slot.delay = floor
+
+    def _slot_floor(self, response: Response) -> float:
+        engine = self.crawler.engine
+        if engine is None or response.request is None:
+            return 0.0
+        key = response.request.meta.get("download_slot")
+        slot_settings = engine.downloader.per_slot_settings.get(key, {}) if key else {}
+        return float(slot_settings.get("delay", 0.0))

@@ -1,0 +1,49 @@
+"""Typed items that flow from the spiders into the item pipelines.
+
+Plain dataclasses, free of Scrapy and SQLAlchemy, so extraction and tests can build them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Article:
+    """What extraction found in one HTML page."""
+
+    title: str
+    text: str
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    language: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class FetchedPage:
+    """An HTML response the spider believes is an article, before extraction.
+
+    ``url`` is the final URL after redirects; ``requested_url`` and ``redirect_urls`` are kept so
+    that every way the article was reached becomes an alias of it.
+    """
+
+    outlet: str
+    url: str
+    requested_url: str
+    status: int
+    body: bytes
+    fetched_at: datetime
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    duration: float | None = None
+    redirect_urls: list[str] = field(default_factory=list)
+    discovered_via: str = "config"
+    listed_published_at: datetime | None = None
+    listed_title: str | None = None
+    article: Article | None = None

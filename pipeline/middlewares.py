@@ -1,0 +1,267 @@
+"""Downloader middlewares: politeness and bookkeeping around every HTTP request.
+
+- :class:`PrivateAddressMiddleware` refuses loopback/private hosts unless the config allows them.
+- :class:`OrderedRobotsTxtMiddleware` fixes Scrapy's robots.txt race and honours ``Crawl-delay``.
+- :class:`BackoffRetryMiddleware` retries with exponential backoff and ``Retry-After``.
+- :class:`FetchLogMiddleware` reports every HTTP exchange so it can be stored as a fetch row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_status_message
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+
+from pipeline.signals import FetchRecord, fetch_recorded
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
+
+logger = logging.getLogger(__name__)
+
+OUTLET = "newsmon_outlet"
+KIND = "newsmon_kind"
+
+
+class PrivateAddressBlocked(IgnoreRequest):
+    """The host resolves to a loopback, private or otherwise non-public address."""
+
+
+class OutletSkipped(IgnoreRequest):
+    """The outlet asked us to come back later than this pass can wait."""
+
+
+class PrivateAddressMiddleware:
+    """Refuse requests to non-public addresses: newsmon must not be turned against an intranet."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        if crawler.settings.getbool("NEWSMON_ALLOW_PRIVATE_ADDRESSES"):
+            raise NotConfigured
+        self._verdicts: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        host = urlparse_cached(request).hostname or ""
+        if host not in self._verdicts:
+            self._verdicts[host] = await _private_address_of(host)
+        address = self._verdicts[host]
+        if address is not None:
+            raise PrivateAddressBlocked(
+                f"{host} is a private address ({address}); "
+                "set crawl.allow_private_addresses = true to crawl it"
+            )
+
+
+async def _private_address_of(host: str) -> str | None:
+    """The non-public address ``host`` is or resolves to, or None when it is public."""
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return "loopback"
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        try:
+            resolved = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+        except Exception:
+            return None  # the download itself will fail and be recorded with the DNS error
+        address = ipaddress.ip_address(resolved)
+    return None if address.is_global else str(address)
+
+
+class OrderedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Every request waits for its host's robots.txt, and ``Crawl-delay`` slows the outlet.
+
+    Scrapy 2.14+ lets concurrent waiters share one Deferred: only the first gets the parser,
+    the others get None, i.e. "allowed" (see PITFALLS.md). Here each waiter gets its own.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        crawler.signals.connect(self._apply_crawl_delay, signal=signals.robots_parsed)
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc)
+        if isinstance(pending, Deferred):
+            waiter: Deferred[RobotParser | None] = Deferred()
+
+            def _relay(result: Any) -> Any:
+                waiter.callback(result)
+                return result
+
+            pending.addBoth(_relay)
+            return await maybe_deferred_to_future(waiter)
+        return await super().robot_parser(request)
+
+    def _apply_crawl_delay(self, robotparser: RobotParser, request: Request) -> None:
+        agent = self._robotstxt_useragent or self._default_useragent
+        delay = getattr(robotparser, "crawl_delay", lambda _agent: None)(agent)
+        if not delay:
+            return
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        downloader = engine.downloader
+        key = downloader.get_slot_key(request)
+        slot_settings = downloader.per_slot_settings.setdefault(key, {})
+        slot_settings["delay"] = max(float(delay), float(slot_settings.get("delay", 0.0)))
+        if key in downloader.slots:
+            slot = downloader.slots[key]
+            slot.delay = max(slot.delay, slot_settings["delay"])
+        logger.info("robots.txt Crawl-delay %.1fs applied to %s", float(delay), key)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Retry transient failures after an exponential backoff or the server's ``Retry-After``.
+
+    A ``Retry-After`` longer than ``NEWSMON_RETRY_AFTER_CAP`` skips the whole outlet for this pass
+    (its next poll should be later anyway), instead of stalling the crawl.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler.settings)
+        self.crawler = crawler
+        self.backoff = crawler.settings.getfloat("NEWSMON_RETRY_BACKOFF")
+        self.retry_after_cap = crawler.settings.getfloat("NEWSMON_RETRY_AFTER_CAP")
+        self.skipped: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        outlet = request.meta.get(OUTLET)
+        if outlet in self.skipped:
+            raise OutletSkipped(self.skipped[outlet])
+
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if wait is not None and wait > self.retry_after_cap:
+            self._skip_outlet(request, wait)
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await self._sleep(wait if wait is not None else self._backoff(retry))
+        return retry
+
+    async def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> Request | Response | None:
+        if isinstance(exception, IgnoreRequest) or request.meta.get("dont_retry"):
+            return None
+        if not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await self._sleep(self._backoff(retry))
+        return retry
+
+    def _backoff(self, retry: Request) -> float:
+        attempts = int(retry.meta.get("retry_times", 1))
+        return float(self.backoff * (2 ** (attempts - 1)))
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+    def _skip_outlet(self, request: Request, wait: float) -> None:
+        outlet = request.meta.get(OUTLET) or urlparse_cached(request).hostname or "?"
+        reason = (
+            f"Retry-After {wait:.0f}s exceeds the {self.retry_after_cap:.0f}s cap: "
+            "outlet skipped for this pass"
+        )
+        self.skipped[outlet] = reason
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.set_value(f"newsmon/outlet/{outlet}/retry_after", time.time() + wait)
+        logger.warning("%s: %s", outlet, reason)
+
+
+def retry_after_seconds(value: bytes | str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (seconds or HTTP date); None if absent/invalid."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class FetchLogMiddleware:
+    """Report every HTTP exchange (each retry and redirect hop too) as a :class:`FetchRecord`.
+
+    Successful article responses are reported later by the item pipelines, which know whether
+    extraction succeeded and which article the fetch belongs to.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FetchLogMiddleware:
+        return cls(crawler)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        is_article = request.meta.get(KIND) == "article"
+        if not (is_article and 200 <= response.status < 300):
+            error = None if response.status < 400 else response_status_message(response.status)
+            self._report(request, response=response, error=error)
+        return response
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> None:
+        if not isinstance(exception, IgnoreRequest):
+            self._report(request, error=describe_exception(exception))
+
+    def _report(
+        self, request: Request, *, response: Response | None = None, error: str | None
+    ) -> None:
+        record = FetchRecord.from_exchange(request, response=response, error=error)
+        self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+
+
+def describe_exception(exception: BaseException) -> str:
+    """One readable line for a download failure (Twisted's reprs are long and nested)."""
+    name = type(exception).__name__
+    text = str(exception).strip()
+    if "Connection was refused" in text or name == "ConnectionRefusedError":
+        return "connection refused"
+    if name in ("TimeoutError", "TCPTimedOutError") or "took longer than" in text:
+        return f"timeout: {text}" if text else "timeout"
+    if name == "DNSLookupError":
+        return f"DNS lookup failed: {text}"
+    return f"{name}: {text}" if text else name

@@ -1,0 +1,166 @@
+"""Item pipelines: extract each fetched page, then store it.
+
+Thin by design: extraction lives in ``pipeline.extraction``, persistence in ``storage``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import zstandard
+from scrapy.exceptions import DropItem
+
+from pipeline.extraction import ExtractionFailed, extract_article
+from pipeline.items import Article, FetchedPage
+from pipeline.signals import FetchRecord, fetch_recorded
+from pipeline.urls import canonicalize_url, host_of
+from pipeline.versions import content_hash
+from storage.db import make_engine, make_session_factory
+from storage.repository import ArticleSnapshot, store_snapshot
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger(__name__)
+
+_COMPRESSOR = zstandard.ZstdCompressor(level=10)
+
+
+class ArticleNotExtracted(DropItem):
+    """The page held no usable article text."""
+
+
+class ExtractArticlePipeline:
+    """Turn a :class:`FetchedPage` into an :class:`Article`, or record why it could not."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, FetchedPage):
+            return item
+        try:
+            item.article = extract_article(item.body, url=item.url, content_type=item.content_type)
+        except ExtractionFailed as exc:
+            _report_page(self.crawler, item, error=f"no article: {exc.reason}")
+            _count(self.crawler, item.outlet, "errors")
+            self.crawler.stats.set_value(
+                f"newsmon/outlet/{item.outlet}/last_error", f"{item.url}: {exc.reason}"
+            )
+            raise ArticleNotExtracted(f"{item.url}: {exc.reason}") from None
+        return item
+
+
+class StoreArticlePipeline:
+    """Write each article, its URLs, version and search entry in one transaction."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.database_url = crawler.settings.get("NEWSMON_DATABASE_URL")
+        self.engine: Engine | None = None
+        self.sessions: sessionmaker[Session] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoreArticlePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.engine = make_engine(self.database_url)
+        self.sessions = make_session_factory(self.engine)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, FetchedPage) or item.article is None:
+            return item
+        assert self.sessions is not None
+        snapshot = snapshot_of(item, item.article, self._domains(item))
+        with self.sessions.begin() as session:
+            result = store_snapshot(session, snapshot)
+        if result.created:
+            _count(self.crawler, item.outlet, "new_articles")
+        if result.new_version is not None:
+            _count(self.crawler, item.outlet, "new_versions")
+        else:
+            _count(self.crawler, item.outlet, "unchanged")
+        _report_page(self.crawler, item, article_id=result.article_id)
+        return item
+
+    def _domains(self, page: FetchedPage) -> tuple[str, ...]:
+        """The outlet's domains, inside which a page's declared canonical URL is trusted."""
+        outlets = getattr(self.crawler.spider, "outlets", {})
+        if page.outlet in outlets:
+            return tuple(outlets[page.outlet].domains)
+        return (host_of(page.url),)
+
+
+def snapshot_of(page: FetchedPage, article: Article, domains: tuple[str, ...]) -> ArticleSnapshot:
+    """The storage view of an extracted page; the page's own canonical is trusted in-domain only."""
+    urls = [canonicalize_url(u) for u in (page.url, page.requested_url, *page.redirect_urls)]
+    declared = article.canonical_url
+    canonical = urls[0]
+    if declared and _in_domains(declared, domains):
+        canonical = canonicalize_url(declared)
+    aliases = [page.url, page.requested_url, *page.redirect_urls, *urls]
+    return ArticleSnapshot(
+        outlet=page.outlet,
+        url=canonical,
+        aliases=list(dict.fromkeys(u for u in aliases if u and u != canonical)),
+        title=article.title,
+        text=article.text,
+        authors=list(article.authors),
+        content_hash=content_hash(article.title, article.text, article.authors),
+        fetched_at=page.fetched_at,
+        published_at=article.published_at or page.listed_published_at,
+        modified_at=article.modified_at,
+        language=article.language,
+        site_name=article.site_name,
+        description=article.description,
+        raw_html=_COMPRESSOR.compress(page.body),
+        raw_encoding="zstd",
+        raw_content_type=page.content_type,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        raw_hash=hashlib.sha256(page.body).hexdigest(),
+    )
+
+
+def _in_domains(url: str, domains: tuple[str, ...]) -> bool:
+    host = host_of(url)
+    return bool(host) and any(host == d or host.endswith("." + d) for d in domains if d)
+
+
+def _report_page(
+    crawler: Crawler, page: FetchedPage, *, article_id: int | None = None, error: str | None = None
+) -> None:
+    record = FetchRecord(
+        url=page.url,
+        outlet=page.outlet,
+        kind="article",
+        fetched_at=page.fetched_at,
+        status=page.status,
+        duration=page.duration,
+        size=len(page.body),
+        content_type=page.content_type,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        error=error,
+        article_id=article_id,
+    )
+    crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+
+
+def _count(crawler: Crawler, outlet: str, key: str) -> None:
+    assert crawler.stats is not None
+    crawler.stats.inc_value(f"newsmon/outlet/{outlet}/{key}")

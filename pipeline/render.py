@@ -1,0 +1,88 @@
+"""Terminal output of the CLI: tables and article views (rich, plain when piped)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from storage.models import Article, CrawlRunOutlet, Fetch, Version
+
+console = Console(highlight=False, soft_wrap=False)
+
+
+def print_crawl_summary(
+    rows: Sequence[tuple[str, CrawlRunOutlet]], errors: Sequence[Fetch]
+) -> None:
+    table = Table(title="Crawl summary", title_justify="left")
+    for column in ("outlet", "discovered", "fetched", "new articles", "new versions", "errors"):
+        table.add_column(column, justify="left" if column == "outlet" else "right")
+    totals = [0, 0, 0, 0, 0]
+    for name, row in rows:
+        values = [row.discovered, row.fetched, row.new_articles, row.new_versions, row.errors]
+        totals = [a + b for a, b in zip(totals, values, strict=True)]
+        table.add_row(name, *(str(v) for v in values), style="red" if row.errors else None)
+    table.add_row("total", *(str(v) for v in totals), style="bold")
+    console.print(table)
+    failing = [(name, row.last_error) for name, row in rows if row.errors and row.last_error]
+    if failing or errors:
+        console.print("Errors:", style="bold red")
+        for name, message in failing:
+            console.print(f"  {name}: {message}", markup=False)
+        shown = {message for _, message in failing}
+        for fetch in errors[:20]:
+            line = f"{fetch.url}: {fetch.error}"
+            if not any(line.endswith(m) or m.endswith(line) for m in shown if m):
+                console.print(f"  {line}", markup=False)
+
+
+def print_search_hits(hits: Sequence[Any]) -> None:
+    if not hits:
+        console.print("No matches.")
+        return
+    for hit in hits:
+        date = hit.published_at.date().isoformat() if hit.published_at else "undated"
+        console.print(
+            f"[bold]{hit.article_id:>5}[/bold]  {date}  [cyan]{_escape(hit.outlet)}[/cyan]"
+            f"  {_escape(hit.title)}"
+        )
+        console.print(f"       {hit.url}", style="dim", markup=False)
+        if hit.snippet:
+            console.print(f"       {hit.snippet}", markup=False)
+
+
+def print_article(article: Article, version: Version | None) -> None:
+    console.print(f"[bold]{_escape(article.title)}[/bold]")
+    facts = [
+        ("id", str(article.id)),
+        ("outlet", article.outlet.name),
+        ("url", article.url),
+        ("authors", ", ".join(article.authors or []) or "—"),
+        ("published", article.published_at.isoformat() if article.published_at else "—"),
+        ("first seen", article.first_seen_at.isoformat()),
+        ("language", article.language or "—"),
+        ("versions", str(len(article.versions))),
+    ]
+    if article.removed_at:
+        facts.append(("removed", article.removed_at.isoformat()))
+    for alias in article.urls:
+        facts.append(("alias", alias.url))
+    for key, value in facts:
+        console.print(f"  {key:<10} {value}", markup=False)
+    if version is not None:
+        console.print(
+            f"\n-- version {version.number} of {len(article.versions)}, "
+            f"fetched {version.fetched_at.isoformat()} --\n",
+            style="dim",
+            markup=False,
+        )
+        console.print(version.text, markup=False)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

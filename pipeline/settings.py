@@ -1,0 +1,91 @@
+"""Scrapy settings for newsmon: crawler internals and the NEWSMON_* settings.
+
+The user's newsmon.toml is turned into overrides of these by ``pipeline.crawl.crawl_settings``.
+Scrapy's own settings are documented at https://docs.scrapy.org/en/latest/topics/settings.html.
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "newsmon"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- Politeness -----------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+HTTPCACHE_ENABLED = False
+DNS_TIMEOUT = 20
+
+# --- Components -----------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "pipeline.middlewares.PrivateAddressMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "pipeline.middlewares.OrderedRobotsTxtMiddleware": 100,
+    "pipeline.middlewares.SkippedOutletMiddleware": 110,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "pipeline.middlewares.BackoffRetryMiddleware": 550,
+    "pipeline.middlewares.FetchLogMiddleware": 950,
+}
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "pipeline.extensions.PoliteThrottle": 0,
+    "pipeline.extensions.CrawlRunExtension": 10,
+    "pipeline.extensions.ProgressExtension": 20,
+}
+ITEM_PIPELINES = {
+    "pipeline.pipelines.ExtractArticlePipeline": 100,
+    "pipeline.pipelines.StoreArticlePipeline": 300,
+}
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# --- newsmon --------------------------------------------------------------------------------
+NEWSMON_DATABASE_URL = os.environ.get("NEWSMON_DATABASE_URL", "sqlite:///newsmon.db")
+NEWSMON_CONFIG = os.environ.get("NEWSMON_CONFIG", "newsmon.toml")
+NEWSMON_OUTLETS: list[str] = []
+NEWSMON_RUN_ID: int | None = None
+NEWSMON_ALLOW_PRIVATE_ADDRESSES = False
+NEWSMON_RETRY_BACKOFF = 2.0
+NEWSMON_RETRY_AFTER_CAP = 60.0
+NEWSMON_OUTLET_DELAYS: dict[str, float] = {}
+NEWSMON_MAX_AGE_DAYS = 30.0
+NEWSMON_MAX_ARTICLES_PER_OUTLET = 0
+NEWSMON_PROGRESS_INTERVAL = 0.0
+NEWSMON_FETCH_LOG_BATCH = 200
+
+# One line of help for every NEWSMON_* setting; tests/test_docs.py keeps this complete.
+NEWSMON_SETTINGS_HELP = {
+    "NEWSMON_DATABASE_URL": "SQLAlchemy URL of the database (env NEWSMON_DATABASE_URL).",
+    "NEWSMON_CONFIG": "Path of newsmon.toml, read by the spider (env NEWSMON_CONFIG).",
+    "NEWSMON_OUTLETS": "Names of the outlets to crawl; empty means all configured outlets.",
+    "NEWSMON_RUN_ID": "Crawl-run row created by the caller; None lets the crawl create its own.",
+    "NEWSMON_ALLOW_PRIVATE_ADDRESSES": "Allow loopback/private hosts (test and demo outlets only).",
+    "NEWSMON_RETRY_BACKOFF": "Base of the exponential retry backoff, in seconds.",
+    "NEWSMON_RETRY_AFTER_CAP": "Longest Retry-After honoured; a longer one skips the outlet.",
+    "NEWSMON_OUTLET_DELAYS": "Least delay in seconds between requests, per outlet name.",
+    "NEWSMON_MAX_AGE_DAYS": "Feed/sitemap entries dated older than this are skipped as stale.",
+    "NEWSMON_MAX_ARTICLES_PER_OUTLET": "Cap on new articles fetched per outlet and pass (0: none).",
+    "NEWSMON_PROGRESS_INTERVAL": "Seconds between progress lines on stderr (0: no progress).",
+    "NEWSMON_FETCH_LOG_BATCH": "Fetch records buffered before one database write.",
+}

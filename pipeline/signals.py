@@ -1,0 +1,63 @@
+"""newsmon's own Scrapy signals and the records they carry.
+
+Components report what happened through signals; :class:`pipeline.extensions.CrawlRunExtension`
+is the one place that turns them into database rows, in batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.http import Response
+
+fetch_recorded = object()  # record=FetchRecord
+
+
+@dataclass(slots=True)
+class FetchRecord:
+    """One HTTP exchange (or failed attempt), ready to become a ``fetches`` row."""
+
+    url: str
+    outlet: str | None
+    kind: str
+    fetched_at: datetime
+    status: int | None = None
+    duration: float | None = None
+    size: int | None = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    article_id: int | None = None
+
+    @classmethod
+    def from_exchange(
+        cls, request: Request, *, response: Response | None = None, error: str | None = None
+    ) -> FetchRecord:
+        kind = request.meta.get("newsmon_kind")
+        if kind is None:
+            kind = "robots" if request.url.endswith("/robots.txt") else "page"
+        record = cls(
+            url=request.url,
+            outlet=request.meta.get("newsmon_outlet"),
+            kind=kind,
+            fetched_at=datetime.now(UTC),
+            duration=request.meta.get("download_latency"),
+            error=error,
+        )
+        if response is not None:
+            record.status = response.status
+            record.size = len(response.body)
+            record.content_type = _header(response, b"Content-Type")
+            record.etag = _header(response, b"ETag")
+            record.last_modified = _header(response, b"Last-Modified")
+        return record
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,221 @@
+"""Finding article links in feeds, sitemaps and section pages (pure functions, no I/O).
+
+feedparser reads every RSS dialect and Atom; sitemaps are read with lxml because Scrapy's
+``Sitemap`` flattens the Google News ``<news:news>`` block whose publication date we need.
+"""
+
+from __future__ import annotations
+
+import calendar
+import gzip
+import io
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import feedparser
+from lxml import etree, html
+from w3lib.html import get_base_url
+
+from pipeline.urls import absolute_url, host_in_domains, host_of
+
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+
+# Path segments that mark listing, profile, media or account pages rather than articles.
+NON_ARTICLE_SEGMENTS = frozenset(
+    """tag tags topic topics author authors byline contributor contributors category categories
+    section sections video videos watch live-tv podcast podcasts audio gallery galleries photos
+    login signin sign-in logout register signup sign-up subscribe subscription subscriptions
+    account accounts profile newsletter newsletters search about about-us contact contact-us
+    privacy privacy-policy terms terms-of-service cookies cookie-policy advertise careers jobs
+    help faq feed feeds rss atom sitemap archive archives page shop store events weather
+    horoscopes crosswords games""".split()
+)
+NON_ARTICLE_EXTENSIONS = (
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".zip", ".mp3", ".mp4", ".mov",
+    ".css", ".js", ".json", ".xml", ".rss", ".atom", ".ics", ".txt",
+)  # fmt: skip
+_DATE_IN_PATH = re.compile(r"/(19|20)\d{2}/(0?[1-9]|1[0-2])(/|$)|/(19|20)\d{6}|\d{4}-\d{2}-\d{2}")
+_LONG_NUMBER = re.compile(r"\d{5,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A candidate article URL with whatever the listing said about it."""
+
+    url: str
+    title: str | None = None
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+
+    @property
+    def listed_date(self) -> datetime | None:
+        return self.modified_at or self.published_at
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapContent:
+    """Either child sitemaps (an index) or article links (a urlset)."""
+
+    sitemaps: list[Link]
+    links: list[Link]
+
+
+class NotAFeed(ValueError):
+    """The body is not an RSS/Atom feed."""
+
+
+class NotASitemap(ValueError):
+    """The body is not a sitemap or sitemap index."""
+
+
+def parse_feed(body: bytes, base_url: str) -> list[Link]:
+    """Article links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order."""
+    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
+    if not parsed.get("version") and not parsed.entries:
+        problem = parsed.get("bozo_exception")
+        raise NotAFeed(f"not an RSS/Atom feed ({problem})" if problem else "not an RSS/Atom feed")
+    links: list[Link] = []
+    for entry in parsed.entries:
+        url = absolute_url(base_url, _entry_link(entry))
+        if url:
+            # dict.get: FeedParserDict would silently map a missing date onto the other one
+            published = _struct_to_datetime(dict.get(entry, "published_parsed"))
+            updated = _struct_to_datetime(dict.get(entry, "updated_parsed"))
+            links.append(
+                Link(
+                    url=url,
+                    title=(entry.get("title") or "").strip() or None,
+                    published_at=published or updated,
+                    modified_at=updated if published else None,
+                )
+            )
+    return links
+
+
+def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:
+    """Read a sitemap index, a plain sitemap or a Google News sitemap (gzip accepted)."""
+    if body[:2] == b"\x1f\x8b":
+        body = _gunzip(body)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, recover=True, huge_tree=False, remove_comments=True
+    )
+    try:
+        root = etree.fromstring(body.strip(), parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise NotASitemap(f"not a sitemap: {exc}") from None
+    if root is None:
+        raise NotASitemap("not a sitemap: empty document")
+    kind = etree.QName(root).localname
+    if kind not in ("sitemapindex", "urlset"):
+        raise NotASitemap(f"not a sitemap: root element <{kind}>")
+    entries = [_sitemap_entry(element, base_url) for element in root]
+    found = [entry for entry in entries if entry is not None]
+    if kind == "sitemapindex":
+        return SitemapContent(sitemaps=found, links=[])
+    return SitemapContent(sitemaps=[], links=found)
+
+
+def section_links(body: str | bytes, page_url: str, domains: Iterable[str]) -> list[Link]:
+    """Links on a section page that look like articles of the outlet, in page order, unique."""
+    try:
+        tree = html.fromstring(body)
+    except (etree.ParserError, ValueError):
+        return []
+    text = body if isinstance(body, str) else body.decode("utf-8", "replace")
+    base = get_base_url(text[:4096], page_url)
+    domains = tuple(domains)
+    seen: set[str] = {page_url.split("#")[0]}
+    links: list[Link] = []
+    for anchor in tree.iter("a"):
+        url = absolute_url(base, anchor.get("href"))
+        if not url:
+            continue
+        url = url.split("#")[0]
+        if url in seen or not host_in_domains(host_of(url), domains):
+            continue
+        seen.add(url)
+        if looks_like_article_url(url):
+            title = " ".join(anchor.text_content().split()) or None
+            links.append(Link(url=url, title=title))
+    return links
+
+
+def looks_like_article_url(url: str) -> bool:
+    """Heuristic used for section pages: reject listing, profile, media and account pages."""
+    path = urlsplit(url).path.lower()
+    if path.endswith(NON_ARTICLE_EXTENSIONS):
+        return False
+    segments = [s for s in path.split("/") if s]
+    if not segments:
+        return False
+    if any(segment in NON_ARTICLE_SEGMENTS for segment in segments):
+        return False
+    last = segments[-1].rsplit(".", 1)[0]
+    if last.isdigit() and len(segments) >= 2 and segments[-2] == "page":
+        return False
+    has_slug = last.count("-") >= 2 or last.count("_") >= 2
+    has_id = bool(_LONG_NUMBER.search(path))
+    has_date = bool(_DATE_IN_PATH.search(path))
+    return has_slug or has_id or (has_date and len(last) > 3)
+
+
+def _entry_link(entry: feedparser.FeedParserDict) -> str | None:
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    link = entry.get("link") or entry.get("id")
+    return str(link) if link else None
+
+
+def _sitemap_entry(element: etree._Element, base_url: str) -> Link | None:
+    if not isinstance(element.tag, str):
+        return None
+    values: dict[str, str] = {}
+    for child in element.iter():
+        if child is element or not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name not in values and child.text and child.text.strip():
+            values[name] = child.text.strip()
+    url = absolute_url(base_url, values.get("loc"))
+    if not url:
+        return None
+    return Link(
+        url=url,
+        title=values.get("title"),
+        published_at=parse_w3c_date(values.get("publication_date")),
+        modified_at=parse_w3c_date(values.get("lastmod")),
+    )
+
+
+def parse_w3c_date(text: str | None) -> datetime | None:
+    """W3C datetime as used by sitemaps (``2023-11-13``, ``2023-11-13T10:00:00+01:00``)."""
+    if not text:
+        return None
+    value = text.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _struct_to_datetime(value: time.struct_time | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _gunzip(body: bytes) -> bytes:
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+        data = stream.read(MAX_SITEMAP_BYTES + 1)
+    if len(data) > MAX_SITEMAP_BYTES:
+        raise NotASitemap("sitemap larger than 50 MB after decompression")
+    return data

@@ -1,0 +1,224 @@
+"""The generic news spider: one crawl pass over the configured outlets.
+
+Discovery (feeds, sitemaps, section pages) yields requests for article pages; article
+responses leave the spider as :class:`pipeline.items.FetchedPage` items for extraction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from pipeline.config import OutletConfig, load_config
+from pipeline.items import FetchedPage
+from pipeline.middlewares import KIND, OUTLET, describe_exception
+from pipeline.urls import canonicalize_url, host_in_domains, host_of
+from spiders.discovery import (
+    Link,
+    NotAFeed,
+    NotASitemap,
+    parse_feed,
+    parse_sitemap,
+    section_links,
+)
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+Callback = Callable[[Response], Iterator[Any]]
+
+
+class NewsSpider(Spider):
+    """Crawl the outlets of ``NEWSMON_CONFIG`` (or those named in ``NEWSMON_OUTLETS``)."""
+
+    name = "news"
+
+    outlets: dict[str, OutletConfig]
+    known_urls: set[str]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        config = load_config(settings.get("NEWSMON_CONFIG"))
+        wanted = settings.getlist("NEWSMON_OUTLETS")
+        chosen = [config.outlet(name) for name in wanted] if wanted else list(config.outlets)
+        spider.outlets = {outlet.name: outlet for outlet in chosen}
+        spider.max_age = timedelta(days=settings.getfloat("NEWSMON_MAX_AGE_DAYS"))
+        spider.max_per_outlet = settings.getint("NEWSMON_MAX_ARTICLES_PER_OUTLET")
+        spider.known_urls = _load_known_urls(settings.get("NEWSMON_DATABASE_URL"), spider.outlets)
+        spider.seen: set[str] = set()
+        spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        for outlet in self.outlets.values():
+            for url in outlet.feeds:
+                yield self._request(url, outlet, "feed", self.parse_feed)
+            for url in outlet.sitemaps:
+                yield self._request(url, outlet, "sitemap", self.parse_sitemap)
+            for url in outlet.sections:
+                yield self._request(url, outlet, "section", self.parse_section)
+            for url in outlet.articles:
+                yield from self._consider(Link(url=url), outlet, via="config")
+
+    # --- discovery --------------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        outlet = self._outlet_of(response)
+        try:
+            links = parse_feed(response.body, response.url)
+        except NotAFeed as exc:
+            try:
+                content = parse_sitemap(response.body, response.url)
+            except NotASitemap:
+                self._count_error(outlet.name, f"{response.url}: {exc}")
+                return
+            links = content.links
+        for link in links:
+            yield from self._consider(link, outlet, via="feed")
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        outlet = self._outlet_of(response)
+        try:
+            content = parse_sitemap(response.body, response.url)
+        except NotASitemap as exc:
+            self._count_error(outlet.name, f"{response.url}: {exc}")
+            return
+        for child in content.sitemaps:
+            if self._is_stale(child) or not outlet.owns_host(host_of(child.url)):
+                self.crawler.stats.inc_value("newsmon/sitemaps_skipped")
+                continue
+            yield self._request(child.url, outlet, "sitemap", self.parse_sitemap)
+        for link in content.links:
+            yield from self._consider(link, outlet, via="sitemap")
+
+    def parse_section(self, response: Response) -> Iterator[Any]:
+        outlet = self._outlet_of(response)
+        if not isinstance(response, TextResponse):
+            self._count_error(outlet.name, f"{response.url}: section page is not HTML")
+            return
+        for link in section_links(response.text, response.url, outlet.domains):
+            yield from self._consider(link, outlet, via="section")
+
+    def _consider(self, link: Link, outlet: OutletConfig, *, via: str) -> Iterator[Request]:
+        """Queue ``link`` if it is a new, fresh article URL of ``outlet``."""
+        stats = self.crawler.stats
+        if not host_in_domains(host_of(link.url), outlet.domains):
+            stats.inc_value("newsmon/links_offsite")
+            return
+        if self._is_stale(link):
+            stats.inc_value("newsmon/links_stale")
+            return
+        url = canonicalize_url(link.url)
+        if url in self.seen:
+            return
+        self.seen.add(url)
+        if url in self.known_urls or link.url in self.known_urls:
+            stats.inc_value("newsmon/links_known")
+            return
+        if self.max_per_outlet and self.queued[outlet.name] >= self.max_per_outlet:
+            stats.inc_value("newsmon/links_over_cap")
+            return
+        self.queued[outlet.name] += 1
+        _count(self, outlet.name, "discovered")
+        request = self._request(url, outlet, "article", self.parse_article)
+        request.meta["newsmon_via"] = via
+        request.meta["newsmon_listed"] = link
+        request.meta["newsmon_listed_url"] = link.url
+        yield request
+
+    def _is_stale(self, link: Link) -> bool:
+        listed = link.listed_date
+        return listed is not None and listed < datetime.now(UTC) - self.max_age
+
+    # --- articles ---------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        outlet = self._outlet_of(response)
+        content_type = response.headers.get(b"Content-Type") or b""
+        if not isinstance(response, TextResponse) or not content_type.lower().startswith(
+            HTML_TYPES
+        ):
+            self._count_error(outlet.name, f"{response.url}: not an HTML page ({content_type!r})")
+            return
+        _count(self, outlet.name, "fetched")
+        listed: Link | None = response.meta.get("newsmon_listed")
+        requested = response.meta.get("newsmon_listed_url") or response.request.url
+        yield FetchedPage(
+            outlet=outlet.name,
+            url=response.url,
+            requested_url=requested,
+            status=response.status,
+            body=response.body,
+            fetched_at=datetime.now(UTC),
+            content_type=content_type.decode("latin-1") or None,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            duration=response.meta.get("download_latency"),
+            redirect_urls=list(response.meta.get("redirect_urls", [])),
+            discovered_via=response.meta.get("newsmon_via", "config"),
+            listed_published_at=listed.published_at if listed else None,
+            listed_title=listed.title if listed else None,
+        )
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _request(self, url: str, outlet: OutletConfig, kind: str, callback: Callback) -> Request:
+        return Request(
+            url,
+            callback=callback,
+            errback=self.failed,
+            meta={OUTLET: outlet.name, KIND: kind, "download_slot": f"outlet:{outlet.name}"},
+            priority=10 if kind != "article" else 0,
+            dont_filter=kind != "article",
+        )
+
+    def failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        outlet = request.meta.get(OUTLET, "?")
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            self.crawler.stats.inc_value(f"newsmon/outlet/{outlet}/robots_forbidden")
+            return
+        reason = describe_exception(failure.value)
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason = f"HTTP {response.status}"
+        self._count_error(outlet, f"{request.url}: {reason}")
+
+    def _count_error(self, outlet: str, message: str) -> None:
+        _count(self, outlet, "errors")
+        self.crawler.stats.set_value(f"newsmon/outlet/{outlet}/last_error", message)
+        self.logger.warning("%s: %s", outlet, message)
+
+    def _outlet_of(self, response: Response) -> OutletConfig:
+        return self.outlets[response.meta[OUTLET]]
+
+
+def _count(spider: Spider, outlet: str, key: str, value: int = 1) -> None:
+    spider.crawler.stats.inc_value(f"newsmon/outlet/{outlet}/{key}", value)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _load_known_urls(database_url: str | None, outlets: dict[str, OutletConfig]) -> set[str]:
+    """URLs already stored, so discovery only fetches new articles (rechecks are separate)."""
+    if not database_url:
+        return set()
+    from storage.db import make_engine, make_session_factory
+    from storage.repository import known_article_urls
+
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return known_article_urls(session, outlets)
+    finally:
+        engine.dispose()

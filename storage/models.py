@@ -1,0 +1,247 @@
+"""Typed SQLAlchemy models: outlets, articles and their URLs, versions, fetches, runs, stories.
+
+Columns only, no domain logic. The full-text index (``article_fts``) is created per dialect by the
+migrations and is deliberately not part of this metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite would otherwise drop the zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Outlet(Base):
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="outlet")
+
+
+class Article(Base):
+    """One row per canonical article; the newest version's fields are copied here for queries."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    modified_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(16))
+    site_name: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    last_checked_at: Mapped[datetime | None]
+    last_changed_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    removed_at: Mapped[datetime | None]
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    raw_hash: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+
+    outlet: Mapped[Outlet] = relationship(back_populates="articles")
+    urls: Mapped[list[ArticleUrl]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="ArticleUrl.id"
+    )
+    versions: Mapped[list[Version]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="Version.number"
+    )
+    stories: Mapped[list[ArticleStory]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
+
+
+class ArticleUrl(Base):
+    """Every URL an article was reached under (tracking variants, redirects, canonicals)."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="alias")
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="urls")
+
+
+class Version(Base):
+    """A stored state of an article: written only when its content really changed."""
+
+    __tablename__ = "versions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
+    raw_encoding: Mapped[str | None] = mapped_column(String(20))
+    raw_content_type: Mapped[str | None] = mapped_column(String(200))
+    words_added: Mapped[int] = mapped_column(default=0)
+    words_removed: Mapped[int] = mapped_column(default=0)
+    title_changed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+
+
+class CrawlRun(Base):
+    """One crawl pass; per-outlet counts live in :class:`CrawlRunOutlet`."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    reason: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    outlets: Mapped[list[CrawlRunOutlet]] = relationship(
+        back_populates="run", cascade="all, delete-orphan"
+    )
+
+
+class CrawlRunOutlet(Base):
+    __tablename__ = "crawl_run_outlets"
+    __table_args__ = (UniqueConstraint("run_id", "outlet_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    discovered: Mapped[int] = mapped_column(default=0)
+    fetched: Mapped[int] = mapped_column(default=0)
+    new_articles: Mapped[int] = mapped_column(default=0)
+    new_versions: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    run: Mapped[CrawlRun] = relationship(back_populates="outlets")
+    outlet: Mapped[Outlet] = relationship()
+
+
+class Fetch(Base):
+    """Every HTTP request the crawler made, successful or not."""
+
+    __tablename__ = "fetches"
+    __table_args__ = (Index("ix_fetches_url_fetched_at", "url", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True
+    )
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id", ondelete="SET NULL"))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(20), default="page")
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[int | None]
+    duration: Mapped[float | None] = mapped_column(Float)
+    size: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    query: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), default="configured")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    articles: Mapped[list[ArticleStory]] = relationship(
+        back_populates="story", cascade="all, delete-orphan"
+    )
+
+
+class ArticleStory(Base):
+    __tablename__ = "article_stories"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    matched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="stories")
+    story: Mapped[Story] = relationship(back_populates="articles")

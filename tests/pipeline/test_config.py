@@ -1,0 +1,126 @@
+"""newsmon.toml parsing: typed values, defaults, and errors that name the file and the key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import ConfigError, load_config, parse_duration
+
+CONTRACT_EXAMPLE = """
+[database]
+url = "sqlite:///newsmon.db"
+
+[crawl]
+user_agent = "newsmon (+https://example.org/bot)"
+obey_robots = true
+allow_private_addresses = false
+interval = "30m"
+delay = "1s"
+
+[versions]
+schedule = [["3h", "15m"], ["1d", "1h"], ["7d", "6h"], ["30d", "1d"]]
+
+[[outlets]]
+name = "Axios"
+feeds = ["https://api.axios.com/feed/"]
+sitemaps = ["https://www.axios.com/sitemap.xml"]
+sections = ["https://www.axios.com/politics-policy"]
+domains = ["axios.com"]
+
+[[stories]]
+name = "State Department dissent memo"
+query = '"dissent memo" OR ("State Department" AND ceasefire)'
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsmon.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_reads_the_contract_example(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, CONTRACT_EXAMPLE))
+    assert config.database_url == "sqlite:///newsmon.db"
+    assert config.crawl.interval == timedelta(minutes=30)
+    assert config.crawl.delay == timedelta(seconds=1)
+    assert config.versions.schedule[0] == (timedelta(hours=3), timedelta(minutes=15))
+    (outlet,) = config.outlets
+    assert outlet.name == "Axios"
+    assert outlet.domains == ("axios.com",)
+    assert outlet.owns_host("www.axios.com")
+    assert not outlet.owns_host("notaxios.com")
+    assert config.stories[0].query.startswith('"dissent memo"')
+
+
+def test_domains_default_to_hosts_of_the_urls(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, '[[outlets]]\nname = "X"\nfeeds = ["https://www.example.org/rss"]\n')
+    )
+    assert config.outlets[0].domains == ("example.org",)
+
+
+def test_missing_file_uses_defaults_only_when_allowed(tmp_path: Path) -> None:
+    assert load_config(tmp_path / "absent.toml", missing_ok=True).outlets == ()
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ("[crawl]\nspeed = 3\n", "crawl.speed", "unknown key"),
+        ("[crawl]\nobey_robots = 'yes'\n", "crawl.obey_robots", "expected true or false"),
+        ("[crawl]\ndelay = 'soon'\n", "crawl.delay", "cannot parse duration"),
+        ('[[outlets]]\nname = "A"\n', "outlets[0] (A)", "outlet has no URL"),
+        (
+            '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+            '[[outlets]]\nname = "a"\nfeeds = ["https://b.example/rss"]\n',
+            "outlets[1] (a).name",
+            "duplicate outlet name",
+        ),
+        ('[[outlets]]\nname = "A"\nfeeds = ["ftp://a.example/rss"]\n', "feeds[0]", "not an http"),
+        ('[[outlets]]\nfeeds = ["https://a.example/rss"]\n', "outlets[0].name", "missing"),
+        ("[versions]\nschedule = [['3h']]\n", "versions.schedule[0]", "expected a pair"),
+        ("[database]\nurl = 5\n", "database.url", "expected a string"),
+        ("crawl = 3\n", "crawl", "expected a table"),
+        ("[crawl\n", None, "invalid TOML"),
+    ],
+)
+def test_bad_config_names_file_key_and_problem(
+    tmp_path: Path, text: str, key: str | None, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(str(path))
+    if key:
+        assert key in message
+    assert problem in message
+
+
+def test_story_outlets_must_be_configured(tmp_path: Path) -> None:
+    text = (
+        '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+        '[[stories]]\nname = "S"\nquery = "x"\noutlets = ["B"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"stories\[0\]\.outlets: unknown outlet 'B'"):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), ("1w", 604800), ("0s", 0)],
+)
+def test_parses_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5", "1h and 5m", "m5"])
+def test_rejects_unparsable_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)

@@ -1,0 +1,130 @@
+"""Link discovery from feeds, sitemaps and section pages."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+
+import pytest
+
+from spiders.discovery import (
+    NotAFeed,
+    NotASitemap,
+    looks_like_article_url,
+    parse_feed,
+    parse_sitemap,
+    section_links,
+)
+
+RSS2 = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Memo</title><link>https://news.example/2023/11/13/dissent-memo-gaza</link>
+<pubDate>Mon, 13 Nov 2023 10:00:00 GMT</pubDate></item>
+<item><title>Relative</title><link>/2023/11/14/second-story-here</link></item>
+</channel></rss>"""
+
+RSS1 = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+ xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://news.example/"><title>T</title><link>https://news.example/</link></channel>
+<item rdf:about="https://news.example/a-b-c"><title>One</title><link>https://news.example/a-b-c</link>
+<dc:date>2023-11-13T10:00:00Z</dc:date></item></rdf:RDF>"""
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">
+<title>T</title><id>urn:x</id><updated>2023-11-14T00:00:00Z</updated>
+<entry><title>Atom story</title><id>urn:1</id>
+<link rel="alternate" href="https://news.example/atom-story-one"/>
+<link rel="enclosure" href="https://news.example/pic.jpg"/>
+<published>2023-11-13T10:00:00Z</published><updated>2023-11-14T08:00:00Z</updated></entry>
+</feed>"""
+
+INDEX = b"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>https://news.example/sitemap-news.xml</loc><lastmod>2023-11-14</lastmod></sitemap>
+</sitemapindex>"""
+
+NEWS = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+ xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://news.example/2023/11/13/memo</loc>
+<news:news><news:publication><news:name>N</news:name><news:language>en</news:language>
+</news:publication><news:publication_date>2023-11-13T10:00:00+01:00</news:publication_date>
+<news:title>Dissent memo</news:title></news:news></url>
+<url><loc>https://news.example/old</loc><lastmod>2019-01-01</lastmod></url>
+</urlset>"""
+
+
+def test_reads_rss2_with_dates_and_relative_links() -> None:
+    links = parse_feed(RSS2, "https://news.example/feed")
+    assert [link.url for link in links] == [
+        "https://news.example/2023/11/13/dissent-memo-gaza",
+        "https://news.example/2023/11/14/second-story-here",
+    ]
+    assert links[0].published_at == datetime(2023, 11, 13, 10, tzinfo=UTC)
+    assert links[0].title == "Memo"
+
+
+def test_reads_rss1_rdf() -> None:
+    (link,) = parse_feed(RSS1, "https://news.example/rss1")
+    assert link.url == "https://news.example/a-b-c"
+    assert link.published_at == datetime(2023, 11, 13, 10, tzinfo=UTC)
+
+
+def test_reads_atom_alternate_link_and_updated_date() -> None:
+    (link,) = parse_feed(ATOM, "https://news.example/atom")
+    assert link.url == "https://news.example/atom-story-one"
+    assert link.listed_date == datetime(2023, 11, 14, 8, tzinfo=UTC)
+
+
+def test_rejects_html_as_feed() -> None:
+    with pytest.raises(NotAFeed):
+        parse_feed(b"<html><body><p>hello</p></body></html>", "https://news.example/")
+
+
+def test_reads_sitemap_index() -> None:
+    content = parse_sitemap(INDEX, "https://news.example/sitemap.xml")
+    assert [s.url for s in content.sitemaps] == ["https://news.example/sitemap-news.xml"]
+    assert content.links == []
+
+
+def test_reads_google_news_sitemap_dates_and_titles() -> None:
+    content = parse_sitemap(gzip.compress(NEWS), "https://news.example/sitemap-news.xml.gz")
+    memo, old = content.links
+    assert memo.published_at == datetime(2023, 11, 13, 9, tzinfo=UTC)
+    assert memo.title == "Dissent memo"
+    assert old.modified_at == datetime(2019, 1, 1, tzinfo=UTC)
+
+
+def test_rejects_non_sitemap_xml() -> None:
+    with pytest.raises(NotASitemap):
+        parse_sitemap(RSS2, "https://news.example/feed")
+
+
+def test_section_links_stay_in_domain_and_skip_non_articles() -> None:
+    page = b"""<html><body>
+    <a href="/2023/11/13/state-department-dissent-memo">Memo</a>
+    <a href="https://www.news.example/politics/biden-israel-gaza-ceasefire-talks">Talks</a>
+    <a href="https://other.example/2023/11/13/some-other-story">Offsite</a>
+    <a href="/tag/gaza">Tag</a><a href="/author/jane-doe">Author</a><a href="/login">Login</a>
+    <a href="/video/2023/11/13/clip-of-the-day">Video</a><a href="/category/world">Cat</a>
+    <a href="/2023/11/13/state-department-dissent-memo#comments">Dup</a>
+    <a href="mailto:x@news.example">Mail</a><a href="/about">About</a>
+    </body></html>"""
+    links = section_links(page, "https://news.example/section/world", ["news.example"])
+    assert [link.url for link in links] == [
+        "https://news.example/2023/11/13/state-department-dissent-memo",
+        "https://www.news.example/politics/biden-israel-gaza-ceasefire-talks",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://n.example/2023/11/13/memo", True),
+        ("https://n.example/news/world-middle-east-67412345", True),
+        ("https://n.example/politics/some-long-story-slug", True),
+        ("https://n.example/politics", False),
+        ("https://n.example/tags/gaza-war-news", False),
+        ("https://n.example/page/2", False),
+        ("https://n.example/image-of-the-day.jpg", False),
+    ],
+)
+def test_article_url_heuristic(url: str, expected: bool) -> None:
+    assert looks_like_article_url(url) is expected
