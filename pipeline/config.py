@@ -70,6 +70,7 @@ class CrawlConfig:
     delay: timedelta = timedelta(seconds=1)
     timeout: timedelta = timedelta(seconds=30)
     retries: int = 2
+    retry_backoff: timedelta = timedelta(seconds=2)
     retry_after_cap: timedelta = timedelta(seconds=60)
     max_page_size: int = 5 * 1024 * 1024
     concurrency_per_outlet: int = 2

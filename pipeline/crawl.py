@@ -47,6 +47,7 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "NEWSMON_OUTLETS": list(options.outlets),
         "NEWSMON_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "NEWSMON_RETRY_AFTER_CAP": crawl.retry_after_cap.total_seconds(),
+        "NEWSMON_RETRY_BACKOFF": crawl.retry_backoff.total_seconds(),
         "NEWSMON_MAX_AGE_DAYS": crawl.max_age.total_seconds() / 86400,
         "NEWSMON_MAX_ARTICLES_PER_OUTLET": crawl.max_articles_per_outlet,
         "NEWSMON_PROGRESS_INTERVAL": options.progress_interval,
@@ -62,8 +63,6 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "RETRY_TIMES": crawl.retries,
         "LOG_LEVEL": options.log_level,
     }
-    if os.environ.get("NEWSMON_RETRY_BACKOFF"):
-        overrides["NEWSMON_RETRY_BACKOFF"] = float(os.environ["NEWSMON_RETRY_BACKOFF"])
     settings.setdict(overrides, priority="cmdline")
     return settings
 

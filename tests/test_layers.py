@@ -1,0 +1,50 @@
+"""Data flows one way: spiders -> pipeline -> storage; storage and extraction stay independent."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules("storage"), ids=str)
+def test_storage_imports_nothing_of_ours_but_itself(path: Path) -> None:
+    forbidden = {
+        n for n in imports_of(path) if n.split(".")[0] in {"pipeline", "spiders", "scrapy"}
+    }
+    assert not forbidden
+
+
+@pytest.mark.parametrize(
+    "path", [*modules("pipeline/extraction"), ROOT / "pipeline/items.py"], ids=str
+)
+def test_extraction_is_pure(path: Path) -> None:
+    roots = {n.split(".")[0] for n in imports_of(path)}
+    assert not roots & {"scrapy", "sqlalchemy", "spiders", "storage", "twisted"}
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in ROOT.glob("*/**/*.py") if ".venv" not in p.parts], ids=str
+)
+def test_nothing_imports_the_cli(path: Path) -> None:
+    if path.name == "cli.py" or "tests" in path.parts:
+        return
+    assert "pipeline.cli" not in imports_of(path)
