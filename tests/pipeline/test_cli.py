@@ -1,0 +1,172 @@
+"""The CLI contract: exit codes, one-line user errors, JSON shapes of search/show/export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import cli
+from pipeline.versions import content_hash
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade_database
+from storage.repository import ArticleSnapshot, store_snapshot
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    with make_session_factory(engine).begin() as session:
+        for n, (title, text) in enumerate(
+            [
+                ("State Department dissent memo on Gaza",
+                 "Diplomats signed a dissent memo urging a ceasefire. " * 5),
+                ("Café owners protest rent", "The café owners gathered downtown on Monday. " * 5),
+            ],
+            start=1,
+        ):  # fmt: skip
+            store_snapshot(
+                session,
+                ArticleSnapshot(
+                    outlet="Axios" if n == 1 else "Politico",
+                    url=f"https://news.example/{n}",
+                    aliases=[f"https://news.example/{n}?utm_source=rss"],
+                    title=title,
+                    text=text,
+                    authors=["Jane Doe"],
+                    content_hash=content_hash(title, text, ["Jane Doe"]),
+                    fetched_at=datetime(2023, 11, 13, 10 + n, tzinfo=UTC),
+                    published_at=datetime(2023, 11, 13, 9 + n, tzinfo=UTC),
+                    language="en",
+                ),
+            )
+    engine.dispose()
+    return url
+
+
+def test_search_prints_json_lines_with_the_contract_fields(db: str) -> None:
+    code, out, _ = run("--db", db, "search", '"dissent memo"', "--json")
+    assert code == 0
+    (hit,) = [json.loads(line) for line in out.splitlines()]
+    assert set(hit) == {"id", "outlet", "url", "title", "published_at", "snippet", "score"}
+    assert hit["outlet"] == "Axios"
+    assert hit["published_at"] == "2023-11-13T10:00:00+00:00"
+
+
+def test_search_is_accent_insensitive_and_filters_by_outlet(db: str) -> None:
+    assert "Café owners" in run("--db", db, "search", "cafe")[1]
+    assert run("--db", db, "search", "cafe", "--outlet", "Axios", "--json")[1] == ""
+
+
+def test_search_without_hits_exits_zero(db: str) -> None:
+    code, out, _ = run("--db", db, "search", "nothingmatchesthis")
+    assert code == 0
+    assert "No matches" in out
+
+
+def test_malformed_query_is_a_user_error(db: str) -> None:
+    code, _, err = run("--db", db, "search", "(gaza")
+    assert code == 2
+    assert err.startswith("newsmon: error:")
+    assert "parenthesis" in err
+    assert "Traceback" not in err
+
+
+def test_bad_date_is_a_user_error(db: str) -> None:
+    code, _, err = run("--db", db, "search", "gaza", "--since", "last week")
+    assert code == 2
+    assert "--since" in err
+
+
+def test_show_by_id_and_by_alias_url(db: str) -> None:
+    code, out, _ = run("--db", db, "show", "1")
+    assert code == 0
+    assert "State Department dissent memo" in out
+    assert "Diplomats signed" in out
+    code, out, _ = run("--db", db, "show", "https://news.example/2?utm_source=rss", "--json")
+    record = json.loads(out)
+    assert record["id"] == 2
+    assert record["aliases"] == ["https://news.example/2?utm_source=rss"]
+
+
+def test_show_unknown_article_exits_2(db: str) -> None:
+    code, _, err = run("--db", db, "show", "999")
+    assert code == 2
+    assert "no article" in err
+
+
+def test_export_jsonl_matches_the_contract(db: str, tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    code, _, _ = run("--db", db, "export", "--output", str(target))
+    assert code == 0
+    records = [json.loads(line) for line in target.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in records] == [1, 2]
+    first = records[0]
+    for key in ("id", "outlet", "url", "canonical_url", "title", "authors", "published_at",
+                "first_seen_at", "last_checked_at", "language", "aliases", "removed_at",
+                "duplicate_of", "stories", "versions"):  # fmt: skip
+        assert key in first
+    (version,) = first["versions"]
+    assert {"number", "fetched_at", "title", "text", "content_hash"} <= set(version)
+    assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_export_csv_has_one_row_per_article(db: str) -> None:
+    code, out, _ = run("--db", db, "export", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [row["title"] for row in rows][1] == "Café owners protest rent"
+    assert rows[0]["versions"] == "1"
+
+
+def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
+    config = tmp_path / "newsmon.toml"
+    config.write_text('[crawl]\ndelay = "soon"\n', encoding="utf-8")
+    code, _, err = run("--config", str(config), "crawl")
+    assert code == 2
+    assert str(config) in err
+    assert "crawl.delay" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_outlet_is_a_user_error(tmp_path: Path) -> None:
+    config = tmp_path / "newsmon.toml"
+    config.write_text('[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n', "utf-8")
+    code, _, err = run("--config", str(config), "crawl", "--outlet", "B")
+    assert code == 2
+    assert "no outlet named 'B'" in err
+
+
+def test_query_commands_on_a_missing_database_explain_what_to_do(tmp_path: Path) -> None:
+    code, _, err = run("--db", f"sqlite:///{tmp_path / 'none.db'}", "search", "x")
+    assert code == 2
+    assert "newsmon init" in err
+
+
+def test_init_is_idempotent_and_uses_the_config_database(tmp_path: Path) -> None:
+    config = tmp_path / "newsmon.toml"
+    config.write_text('[database]\nurl = "sqlite:///data/news.db"\n', encoding="utf-8")
+    for _ in range(2):
+        code, out, _ = run("--config", str(config), "init")
+        assert code == 0
+    assert (tmp_path / "data" / "news.db").exists()
+
+
+def test_invalid_database_url_is_a_user_error() -> None:
+    code, _, err = run("--db", "not a url", "search", "x")
+    assert code == 2
+    assert "invalid database URL" in err
