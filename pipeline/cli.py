@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from pipeline import __version__
 from pipeline.config import Config, ConfigError, load_config, resolve_config_path
 from pipeline.render import console, print_article, print_crawl_summary, print_search_hits
+from pipeline.urls import canonicalize_url
 from storage.db import DatabaseUrlError, make_engine, make_session_factory
 
 EXIT_USER_ERROR = 2
@@ -74,12 +75,15 @@ class NewsmonGroup(click.Group):
     """Turns library errors into exit codes and one-line messages (no tracebacks)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from pipeline.crawl import CrawlFailed
         from storage.query import QuerySyntaxError
 
         try:
             return super().invoke(ctx)
         except (ConfigError, DatabaseUrlError, QuerySyntaxError) as exc:
             raise UserError(str(exc)) from None
+        except CrawlFailed as exc:
+            _fail(str(exc))
         except OperationalError as exc:
             _fail(f"database error: {exc.orig or exc}")
         except SQLAlchemyError as exc:
@@ -253,6 +257,8 @@ def show(app: AppContext, ref: str, version_number: int | None, as_json: bool) -
 
     with _session(app) as session:
         article = resolve_article(session, ref)
+        if article is None and "://" in ref:
+            article = resolve_article(session, canonicalize_url(ref))
         if article is None:
             raise UserError(f"no article {ref!r} (give an id or a URL; try `newsmon search`)")
         if as_json:
@@ -444,7 +450,7 @@ def _parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> 
 
 
 def _log_level(verbose: int) -> str:
-    return {0: "WARNING", 1: "INFO"}.get(verbose, "DEBUG")
+    return {0: "ERROR", 1: "INFO"}.get(verbose, "DEBUG")
 
 
 def _display_url(url: str) -> str:

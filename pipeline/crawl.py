@@ -6,17 +6,19 @@ scheduler starts a child process per crawl.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
 from pipeline.config import Config
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
-from storage.repository import start_run, sync_stories
+from storage.repository import fail_run, start_run, sync_stories
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,7 @@ class CrawlOptions:
     outlets: Sequence[str] = ()
     recheck: str = "due"
     progress_interval: float = 0.0
-    log_level: str = "WARNING"
+    log_level: str = "ERROR"
 
 
 def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> Settings:
@@ -39,7 +41,7 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         slots[f"outlet:{outlet.name}"] = {
             "delay": outlet_delay,
             "concurrency": crawl.concurrency_per_outlet,
-            "randomize_delay": outlet_delay > 0,
+            "jitter": 0.5 if outlet_delay > 0 else 0.0,
         }
     overrides = {
         "NEWSMON_CONFIG": str(config.path),
@@ -93,7 +95,29 @@ def run_crawl(config: Config, database_url: str, options: CrawlOptions) -> int:
     run_id = create_run(database_url)
     settings = crawl_settings(config, database_url, options)
     settings.set("NEWSMON_RUN_ID", run_id, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
-    process.crawl("news")
+    process = CrawlerProcess(settings)  # configures logging, resetting scrapy.* levels
+    if options.log_level in ("ERROR", "CRITICAL"):
+        # robots.txt download failures are recorded as fetches and shown in the summary;
+        # Scrapy would also print a traceback for each.
+        logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
+    failures: list[Failure] = []
+    process.crawl("news").addErrback(failures.append)
     process.start()
+    if failures:
+        reason = failures[0].getErrorMessage() or repr(failures[0].value)
+        mark_run_failed(database_url, run_id, reason)
+        raise CrawlFailed(f"crawl {run_id} failed: {reason}")
     return run_id
+
+
+class CrawlFailed(RuntimeError):
+    """The crawl could not run at all (as opposed to some outlets failing)."""
+
+
+def mark_run_failed(database_url: str, run_id: int, reason: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            fail_run(session, run_id, reason)
+    finally:
+        engine.dispose()

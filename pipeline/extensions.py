@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -57,9 +58,18 @@ class CrawlRunExtension:
         self.flusher.start(2.0, now=False)
 
     def record(self, record: FetchRecord) -> None:
+        if record.outlet is None:  # robots.txt and redirect hops carry no outlet in their meta
+            record.outlet = self._outlet_of_url(record.url)
         self.buffer.append(record)
         if len(self.buffer) >= self.batch_size:
             self.flush()
+
+    def _outlet_of_url(self, url: str) -> str | None:
+        host = urlsplit(url).hostname
+        for outlet in getattr(self.crawler.spider, "outlets", {}).values():
+            if outlet.owns_host(host):
+                return str(outlet.name)
+        return None
 
     def flush(self) -> None:
         if not self.buffer:

@@ -43,6 +43,7 @@ class FetchedPage:
     last_modified: str | None = None
     duration: float | None = None
     redirect_urls: list[str] = field(default_factory=list)
+    listed_urls: list[str] = field(default_factory=list)
     discovered_via: str = "config"
     listed_published_at: datetime | None = None
     listed_title: str | None = None

@@ -23,7 +23,6 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
 from pipeline.signals import FetchRecord, fetch_recorded
@@ -79,6 +78,8 @@ async def _private_address_of(host: str) -> str | None:
     try:
         address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
+        from twisted.internet import reactor  # not at import time: Scrapy installs the reactor
+
         try:
             resolved = await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
         except Exception:
@@ -111,6 +112,23 @@ class OrderedRobotsTxtMiddleware(RobotsTxtMiddleware):
             pending.addBoth(_relay)
             return await maybe_deferred_to_future(waiter)
         return await super().robot_parser(request)
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        """RFC 9309: a 5xx robots.txt means "disallow everything" for now; a 4xx allows all."""
+        if 500 <= response.status < 600:
+            outlet = request.meta.get(OUTLET)
+            if outlet and self.crawler.stats is not None:
+                prefix = f"newsmon/outlet/{outlet}/"
+                self.crawler.stats.inc_value(prefix + "errors")
+                self.crawler.stats.set_value(
+                    prefix + "last_error",
+                    f"{response.url}: HTTP {response.status}; the host is treated as disallowed "
+                    "for this pass (RFC 9309)",
+                )
+            response = response.replace(body=b"User-agent: *\nDisallow: /\n")
+        elif 400 <= response.status < 500:
+            response = response.replace(body=b"")
+        await super()._parse_robots(response, netloc, request)
 
     def _apply_crawl_delay(self, robotparser: RobotParser, request: Request) -> None:
         agent = self._robotstxt_useragent or self._default_useragent

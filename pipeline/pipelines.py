@@ -112,7 +112,7 @@ def snapshot_of(page: FetchedPage, article: Article, domains: tuple[str, ...]) -
     canonical = urls[0]
     if declared and _in_domains(declared, domains):
         canonical = canonicalize_url(declared)
-    aliases = [page.url, page.requested_url, *page.redirect_urls, *urls]
+    aliases = [page.url, page.requested_url, *page.redirect_urls, *page.listed_urls, *urls]
     return ArticleSnapshot(
         outlet=page.outlet,
         url=canonical,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from storage.models import Article, CrawlRunOutlet, Fetch, Version
 
-console = Console(highlight=False, soft_wrap=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def print_crawl_summary(
@@ -32,11 +33,10 @@ def print_crawl_summary(
         console.print("Errors:", style="bold red")
         for name, message in failing:
             console.print(f"  {name}: {message}", markup=False)
-        shown = {message for _, message in failing}
-        for fetch in errors[:20]:
-            line = f"{fetch.url}: {fetch.error}"
-            if not any(line.endswith(m) or m.endswith(line) for m in shown if m):
-                console.print(f"  {line}", markup=False)
+        attempts = Counter(f"{fetch.url}: {fetch.error}" for fetch in errors)
+        for line, count in list(attempts.items())[:20]:
+            suffix = f" ({count} attempts)" if count > 1 else ""
+            console.print(f"  {line}{suffix}", markup=False)
 
 
 def print_search_hits(hits: Sequence[Any]) -> None:

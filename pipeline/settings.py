@@ -18,7 +18,7 @@ USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
@@ -29,6 +29,7 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -40,7 +41,6 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.middlewares.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "pipeline.middlewares.OrderedRobotsTxtMiddleware": 100,
-    "pipeline.middlewares.SkippedOutletMiddleware": 110,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "pipeline.middlewares.BackoffRetryMiddleware": 550,
     "pipeline.middlewares.FetchLogMiddleware": 950,

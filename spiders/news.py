@@ -53,6 +53,7 @@ class NewsSpider(Spider):
         spider.max_per_outlet = settings.getint("NEWSMON_MAX_ARTICLES_PER_OUTLET")
         spider.known_urls = _load_known_urls(settings.get("NEWSMON_DATABASE_URL"), spider.outlets)
         spider.seen: set[str] = set()
+        spider.listed_as: dict[str, set[str]] = {}
         spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
         return spider
 
@@ -65,7 +66,8 @@ class NewsSpider(Spider):
             for url in outlet.sections:
                 yield self._request(url, outlet, "section", self.parse_section)
             for url in outlet.articles:
-                yield from self._consider(Link(url=url), outlet, via="config")
+                for request in self._consider(Link(url=url), outlet, via="config"):
+                    yield request
 
     # --- discovery --------------------------------------------------------------------------
 
@@ -116,6 +118,7 @@ class NewsSpider(Spider):
             stats.inc_value("newsmon/links_stale")
             return
         url = canonicalize_url(link.url)
+        self.listed_as.setdefault(url, set()).add(link.url)
         if url in self.seen:
             return
         self.seen.add(url)
@@ -162,6 +165,7 @@ class NewsSpider(Spider):
             last_modified=_header(response, b"Last-Modified"),
             duration=response.meta.get("download_latency"),
             redirect_urls=list(response.meta.get("redirect_urls", [])),
+            listed_urls=sorted(self.listed_as.get(response.request.url, ())),
             discovered_via=response.meta.get("newsmon_via", "config"),
             listed_published_at=listed.published_at if listed else None,
             listed_title=listed.title if listed else None,

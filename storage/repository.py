@@ -230,6 +230,16 @@ def finish_run(
     session.flush()
 
 
+def fail_run(session: Session, run_id: int, reason: str) -> None:
+    """Close a run that crashed, was killed or never started."""
+    run = session.get(CrawlRun, run_id)
+    if run is not None and run.finished_at is None:
+        run.finished_at = datetime.now(UTC)
+        run.status = "failed"
+        run.reason = reason
+        session.flush()
+
+
 def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:
     """Insert fetch rows; ``outlet`` names are resolved to ids."""
     outlet_ids: dict[str, int] = {}
@@ -253,7 +263,7 @@ def run_summary(session: Session, run_id: int) -> list[tuple[str, CrawlRunOutlet
         .where(CrawlRunOutlet.run_id == run_id)
         .order_by(Outlet.name)
     )
-    return [(name, row) for name, row in rows.tuples()]
+    return [(name, row) for name, row in rows]
 
 
 def fetch_errors(session: Session, run_id: int, limit: int = 50) -> list[Fetch]:
@@ -345,7 +355,7 @@ def articles_per_outlet(session: Session) -> list[tuple[str, int]]:
         .group_by(Outlet.name)
         .order_by(Outlet.name)
     )
-    return [(name, count) for name, count in rows.tuples()]
+    return [(name, count) for name, count in rows]
 
 
 def recent_articles(session: Session, limit: int = 10) -> list[Article]:

@@ -60,7 +60,7 @@ def _report(url: str, run_id: int, database: Path) -> None:
     first = sample[0].id if sample else 1
     console.print("\nTry:", style="bold")
     for command in (
-        f"newsmon --db {db} search 'government OR election'",
+        f"newsmon --db {db} search 'duvet OR Europa'",
         f"newsmon --db {db} show {first}",
         f"newsmon --db {db} export --format jsonl --output demo.jsonl",
     ):

@@ -1,0 +1,5 @@
+"""``python -m pipeline`` is the ``newsmon`` command."""
+
+from pipeline.cli import cli
+
+cli()

@@ -1,0 +1,68 @@
+"""Pure extraction: response body (+ URL) -> ``Article``, with no Scrapy or SQLAlchemy imports.
+
+``extract_article`` checks the body is HTML, decodes it (``decode_html``), parses it once and
+hands it to the generic trafilatura-based extractor. Per-site rules, when they come, are picked
+here too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from trafilatura.utils import load_html
+
+from pipeline.extraction.charset import decode_html
+from pipeline.extraction.errors import ExtractionFailed
+from pipeline.extraction.generic import MIN_WORDS, extract_generic
+from pipeline.items import Article
+
+__all__ = ["MIN_WORDS", "ExtractionFailed", "decode_html", "extract_article"]
+
+# Media types that are HTML, and the vague ones servers send for anything (sniffed instead).
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_SNIFFED_TYPES = frozenset({"", "text/plain", "application/octet-stream", "binary/octet-stream"})
+# File signatures (https://mimesniff.spec.whatwg.org/#matching-an-image-type-pattern and kin).
+_BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+_MARKUP_RE = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|title|meta|div|p|article|main|section|span|br)[\s/>]",
+    re.IGNORECASE,
+)
+# How far into the page to look for markup (comments and whitespace can come first).
+_SNIFF_CHARS = 65536
+
+
+def extract_article(
+    body: bytes | str, *, url: str | None = None, content_type: str | None = None
+) -> Article:
+    """Extract the article from an HTML page.
+
+    Args:
+        body: the response body; bytes are decoded with ``decode_html``.
+        url: the page URL after redirects; relative canonical URLs are resolved against it.
+        content_type: the HTTP ``Content-Type`` header, for the media type and charset.
+
+    Returns:
+        The article: title, text (one paragraph a line), authors, timestamps and metadata.
+
+    Raises:
+        ExtractionFailed: the body is not HTML, or holds no article of at least ``MIN_WORDS``.
+    """
+    _check_media_type(content_type)
+    if isinstance(body, bytes):
+        if body.lstrip().startswith(_BINARY_SIGNATURES) or b"\x00" in body[:1024]:
+            raise ExtractionFailed("not HTML (binary data)")
+        body = decode_html(body, content_type)
+    if not body.strip():
+        raise ExtractionFailed("empty page")
+    if not _MARKUP_RE.search(body, 0, _SNIFF_CHARS):
+        raise ExtractionFailed("not HTML (no markup)")
+    tree = load_html(body)
+    if tree is None:
+        raise ExtractionFailed("not HTML (unparseable)")
+    return extract_generic(tree, body, url)
+
+
+def _check_media_type(content_type: str | None) -> None:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type not in _HTML_TYPES and media_type not in _SNIFFED_TYPES:
+        raise ExtractionFailed(f"not HTML ({media_type})")

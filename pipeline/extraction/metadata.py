@@ -1,0 +1,216 @@
+"""Page metadata that trafilatura leaves out: full timestamps, language, canonical URL, JSON-LD.
+
+trafilatura's date is a bare ``YYYY-MM-DD`` and its language is empty unless a language filter is
+set; publishers usually state more in ``<meta>`` and JSON-LD, read here from the parsed tree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+logger = logging.getLogger(__name__)
+
+# Article-level schema.org types whose dates and body describe the page itself.
+_ARTICLE_TYPE_RE = re.compile(r"(Article|BlogPosting|Report|LiveBlogPosting|Posting)$")
+_LANG_RE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+# A publisher timestamp earlier than this is a placeholder (e.g. 1970-01-01 from a zero epoch).
+_EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "article:published",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "dc.date.issued",
+    "dcterms.created",
+    "parsely-pub-date",
+    "sailthru.date",
+)
+_MODIFIED_META = (
+    "article:modified_time",
+    "og:article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dcterms.modified",
+    "last-modified",
+)
+
+
+def meta_content(tree: HtmlElement, *names: str) -> str | None:
+    """First non-empty ``content`` of a ``<meta>`` whose property/name/itemprop is in ``names``.
+
+    ``names`` are matched case-insensitively and tried in the order given.
+    """
+    found: dict[str, str] = {}
+    for meta in tree.iterfind(".//meta"):
+        content = (meta.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            # itemprop and property may hold several tokens: "datePublished dateCreated"
+            for key in (meta.get(attr) or "").lower().split():
+                found.setdefault(key, content)
+    return next((found[name] for name in names if name in found), None)
+
+
+def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
+    """Every JSON object in the page's ``application/ld+json`` scripts, ``@graph`` flattened."""
+    objects: list[dict[str, Any]] = []
+    for script in tree.xpath('.//script[contains(@type, "ld+json")]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            logger.debug("skipping invalid JSON-LD block")
+            continue
+        objects.extend(_flatten(data))
+    return objects
+
+
+def jsonld_articles(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The JSON-LD objects typed as an article (NewsArticle, BlogPosting, ...)."""
+    return [obj for obj in objects if any(_ARTICLE_TYPE_RE.search(t) for t in _types(obj))]
+
+
+def published_at(tree: HtmlElement, articles: list[dict[str, Any]]) -> datetime | None:
+    """Publication timestamp stated by the publisher (meta tags, JSON-LD, microdata)."""
+    candidates = [meta_content(tree, *_PUBLISHED_META)]
+    candidates += [str(obj.get("datePublished") or "") for obj in articles]
+    candidates += _microdata_datetimes(tree, "datePublished")
+    return first_timestamp(candidates)
+
+
+def modified_at(tree: HtmlElement, articles: list[dict[str, Any]]) -> datetime | None:
+    """Last-modified timestamp stated by the publisher (meta tags, JSON-LD, microdata)."""
+    candidates = [meta_content(tree, *_MODIFIED_META)]
+    candidates += [str(obj.get("dateModified") or "") for obj in articles]
+    candidates += _microdata_datetimes(tree, "dateModified")
+    return first_timestamp(candidates)
+
+
+def first_timestamp(candidates: list[str | None]) -> datetime | None:
+    """The first candidate that parses as a full timestamp (date and time)."""
+    for candidate in candidates:
+        parsed = parse_timestamp(candidate) if candidate else None
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """Parse an ISO 8601 or RFC 2822 timestamp with a time of day; naive times are taken as UTC.
+
+    Returns None for a bare date (the caller has a better source for those) and for values
+    outside 1995..tomorrow, which are placeholders or typos.
+    """
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    else:
+        if len(value) <= len("2019-11-19"):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if not _EARLIEST <= parsed <= datetime.now(UTC) + timedelta(days=1):
+        return None
+    return parsed
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """Midnight UTC of a ``YYYY-MM-DD`` date (trafilatura's format), or None."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def page_language(tree: HtmlElement) -> str | None:
+    """Primary language tag from ``<html lang>``, Content-Language or og:locale, e.g. ``"en"``."""
+    candidates = [
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        tree.get("xml:lang"),
+        meta_content(tree, "content-language", "og:locale", "dc.language", "language"),
+    ]
+    for candidate in candidates:
+        language = normalize_language(candidate)
+        if language is not None:
+            return language
+    return None
+
+
+def normalize_language(value: str | None) -> str | None:
+    """``"en-US"``, ``"en_GB"``, ``"EN"`` -> ``"en"``; None when it is not a language tag."""
+    match = _LANG_RE.match((value or "").strip().split(",")[0].strip())
+    return match.group(1).lower() if match else None
+
+
+def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
+    """``rel=canonical`` or ``og:url``, resolved against ``<base href>`` and the page URL.
+
+    Returns None when there is none, or when it stays relative because the page URL is unknown.
+    """
+    hrefs = [
+        link.get("href")
+        for link in tree.iterfind(".//link")
+        if "canonical" in (link.get("rel") or "").lower().split()
+    ]
+    hrefs.append(meta_content(tree, "og:url"))
+    base = url or ""
+    base_href = tree.xpath("string(.//base/@href)").strip()
+    if base_href:
+        base = urljoin(base, base_href)
+    for href in hrefs:
+        href = (href or "").strip()
+        if not href:
+            continue
+        absolute = urljoin(base, href)
+        if urlsplit(absolute).scheme in ("http", "https") and urlsplit(absolute).netloc:
+            return absolute
+    return None
+
+
+def _microdata_datetimes(tree: HtmlElement, prop: str) -> list[str]:
+    """``datetime`` attributes of elements carrying the microdata property ``prop``."""
+    xpath = f'.//*[@datetime][contains(concat(" ", normalize-space(@itemprop), " "), " {prop} ")]'
+    return [str(element.get("datetime")) for element in tree.xpath(xpath)]
+
+
+def _flatten(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _flatten(data["@graph"])
+        # e.g. WebPage.mainEntity = NewsArticle
+        main_entity = data.get("mainEntity")
+        if isinstance(main_entity, dict | list):
+            yield from _flatten(main_entity)
+
+
+def _types(obj: dict[str, Any]) -> list[str]:
+    value = obj.get("@type")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    return []

@@ -1,0 +1,282 @@
+"""Tests for ``pipeline.extraction``: golden pages, failure reasons, metadata rules, purity.
+
+Golden files live in ``tests/fixtures/html/<domain>/<case>.html`` beside ``<case>.json``, which holds
+the inputs (``url``, optional ``content_type``) and, under ``expected``, the extracted fields; the
+text is pinned by its sha256, word count and first/last 200 characters.
+
+To add a case, drop the page in as ``<case>.html``, write ``{"url": "..."}`` to ``<case>.json`` and
+regenerate. To regenerate after a deliberate change (new trafilatura, better rules), run::
+
+    NEWSMON_UPDATE_GOLDEN=1 pytest tests/pipeline/test_extraction.py
+
+and review the diff of the ``.json`` files before committing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.extraction import MIN_WORDS, ExtractionFailed, extract_article
+from pipeline.extraction.generic import count_words, drop_title_line, split_authors
+from pipeline.extraction.metadata import normalize_language, parse_timestamp
+from pipeline.items import Article
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
+GOLDEN_CASES = sorted(FIXTURES.glob("*/*.html"))
+UPDATE_GOLDEN = os.environ.get("NEWSMON_UPDATE_GOLDEN") == "1"
+PARAGRAPH = (
+    "The city council voted on Tuesday to extend the night bus service to the northern "
+    "districts, after residents collected more than four thousand signatures. The new "
+    "routes start in March and will run every twenty minutes until two in the morning."
+)
+SECOND_PARAGRAPH = (
+    "Drivers' unions welcomed the plan but asked for more staff at the depots, saying that the "
+    "current rotas already stretch crews thin on weekends and during school holidays."
+)
+
+
+def article_fields(article: Article) -> dict[str, Any]:
+    """The golden-file view of an article: metadata as JSON values, the text as a fingerprint."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "title": article.title,
+        "authors": article.authors,
+        "published_at": iso(article.published_at),
+        "modified_at": iso(article.modified_at),
+        "language": article.language,
+        "site_name": article.site_name,
+        "canonical_url": article.canonical_url,
+        "description": article.description,
+        "text": {
+            "sha256": hashlib.sha256(article.text.encode("utf-8")).hexdigest(),
+            "words": count_words(article.text),
+            "head": article.text[:200],
+            "tail": article.text[-200:],
+        },
+    }
+
+
+def page(body: str, *, head: str = "", lang: str = "en") -> bytes:
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>Night buses reach the north</title>{head}</head>"
+        f"<body>{body}</body></html>"
+    ).encode()
+
+
+def article_page(head: str = "", lang: str = "en") -> bytes:
+    body = f"<article><h1>Night buses reach the north</h1><p>{PARAGRAPH}</p><p>{SECOND_PARAGRAPH}</p>"
+    return page(body + "</article>", head=head, lang=lang)
+
+
+@pytest.mark.parametrize("html_path", GOLDEN_CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_extracts_golden_page(html_path: Path) -> None:
+    json_path = html_path.with_suffix(".json")
+    case = json.loads(json_path.read_text("utf-8"))
+    article = extract_article(
+        html_path.read_bytes(), url=case["url"], content_type=case.get("content_type")
+    )
+    if UPDATE_GOLDEN:
+        case["expected"] = article_fields(article)
+        json_path.write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    assert "expected" in case, f"{json_path} has no expected fields: run with NEWSMON_UPDATE_GOLDEN=1"
+    assert article_fields(article) == case["expected"]
+
+
+def test_golden_set_covers_authors_dates_and_languages() -> None:
+    expected = [json.loads(p.with_suffix(".json").read_text("utf-8"))["expected"] for p in GOLDEN_CASES]
+    assert len(expected) >= 6
+    assert any(e["authors"] and e["published_at"] and "T" in e["published_at"] for e in expected)
+    assert len({e["language"] for e in expected} - {None, "en"}) >= 2
+
+
+def test_returns_article_with_metadata() -> None:
+    head = (
+        '<link rel="canonical" href="/2024/night-buses">'
+        '<meta property="og:site_name" content="Harbor Gazette">'
+        '<meta name="author" content="Ana Lima; Bo Chen">'
+        '<meta name="description" content="Night buses reach the north.">'
+        '<meta property="article:published_time" content="2024-03-01T08:30:00+01:00">'
+        '<meta property="article:modified_time" content="2024-03-02T10:00:00Z">'
+    )
+    article = extract_article(article_page(head), url="https://news.example/a?utm_source=x")
+
+    assert article.title == "Night buses reach the north"
+    assert article.text == f"{PARAGRAPH}\n{SECOND_PARAGRAPH}"
+    assert article.authors == ["Ana Lima", "Bo Chen"]
+    assert article.published_at == datetime(2024, 3, 1, 8, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert article.modified_at == datetime(2024, 3, 2, 10, 0, tzinfo=UTC)
+    assert article.language == "en"
+    assert article.site_name == "Harbor Gazette"
+    assert article.canonical_url == "https://news.example/2024/night-buses"
+    assert article.description == "Night buses reach the north."
+
+
+def test_reads_timestamps_from_json_ld() -> None:
+    json_ld = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebPage", "datePublished": "2001-01-01T00:00:00Z"},
+            {
+                "@type": "NewsArticle",
+                "datePublished": "2024-03-01T07:30:00Z",
+                "dateModified": "2024-03-01T09:00:00+00:00",
+            },
+        ],
+    }
+    head = f'<script type="application/ld+json">{json.dumps(json_ld)}</script>'
+    article = extract_article(article_page(head), url="https://news.example/a")
+    assert article.published_at == datetime(2024, 3, 1, 7, 30, tzinfo=UTC)
+    assert article.modified_at == datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_prefers_full_timestamp_over_bare_date() -> None:
+    head = (
+        '<meta name="date" content="2024-03-01">'
+        '<meta itemprop="datePublished dateCreated" content="2024-03-01T07:30:00Z">'
+    )
+    article = extract_article(article_page(head), url="https://news.example/a")
+    assert article.published_at == datetime(2024, 3, 1, 7, 30, tzinfo=UTC)
+
+
+def test_bare_date_becomes_midnight_utc() -> None:
+    article = extract_article(
+        article_page('<meta name="date" content="2024-03-01">'), url="https://news.example/a"
+    )
+    assert article.published_at == datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def test_language_falls_back_to_og_locale() -> None:
+    head = '<meta property="og:locale" content="pt_BR">'
+    assert extract_article(article_page(head, lang=""), url="https://a.example/").language == "pt"
+
+
+def test_canonical_url_falls_back_to_og_url() -> None:
+    head = '<meta property="og:url" content="https://news.example/night-buses">'
+    article = extract_article(article_page(head), url="https://news.example/a?ref=rss")
+    assert article.canonical_url == "https://news.example/night-buses"
+
+
+def test_relative_canonical_without_page_url_is_dropped() -> None:
+    article = extract_article(article_page('<link rel="canonical" href="/a">'))
+    assert article.canonical_url is None
+
+
+def test_drops_empty_page() -> None:
+    with pytest.raises(ExtractionFailed) as failure:
+        extract_article(b"")
+    assert failure.value.reason == "empty page"
+
+
+def test_drops_page_without_text() -> None:
+    with pytest.raises(ExtractionFailed) as failure:
+        extract_article(page('<div><img src="a.png"></div>'), url="https://a.example/")
+    assert failure.value.reason == "no article text"
+
+
+def test_drops_navigation_only_page() -> None:
+    links = "".join(f'<li><a href="/section/{i}">Section number {i}</a></li>' for i in range(40))
+    body = f"<header><nav><ul>{links}</ul></nav></header><footer><nav>{links}</nav></footer>"
+    with pytest.raises(ExtractionFailed) as failure:
+        extract_article(page(body), url="https://a.example/")
+    assert failure.value.reason == "only navigation links"
+
+
+def test_drops_text_below_word_floor() -> None:
+    short = " ".join(["word"] * (MIN_WORDS - 5))
+    with pytest.raises(ExtractionFailed, match=r"text too short \(20 words\)"):
+        extract_article(page(f"<article><p>{short}.</p></article>"), url="https://a.example/")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "reason"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", None, "not HTML (binary data)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "application/octet-stream", "not HTML (binary data)"),
+        (article_page(), "application/pdf", "not HTML (application/pdf)"),
+        (b'{"title": "Night buses", "body": "..."}', "application/json", "not HTML (application/json)"),
+        (b"Just some plain words, no markup at all.", "text/plain", "not HTML (no markup)"),
+    ],
+)
+def test_drops_non_html(body: bytes, content_type: str | None, reason: str) -> None:
+    with pytest.raises(ExtractionFailed) as failure:
+        extract_article(body, content_type=content_type)
+    assert failure.value.reason == reason
+
+
+def test_accepts_str_and_xhtml_content_type() -> None:
+    html = article_page().decode()
+    article = extract_article(html, content_type="application/xhtml+xml; charset=utf-8")
+    assert article.text.startswith("The city council")
+
+
+def test_decodes_legacy_charset_from_header() -> None:
+    body = article_page().replace(b'<meta charset="utf-8">', b"")
+    body = body.replace(b"The city council", "Le conseil de la ville \u2014 \u00e9lu".encode("cp1252"))
+    article = extract_article(body, content_type="text/html; charset=ISO-8859-1")
+    assert article.text.startswith("Le conseil de la ville \u2014 \u00e9lu")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-01T07:30:00Z", datetime(2024, 3, 1, 7, 30, tzinfo=UTC)),
+        ("2024-03-01T07:30:00.000+0200", datetime(2024, 3, 1, 5, 30, tzinfo=UTC)),
+        ("2024-03-01 07:30:00", datetime(2024, 3, 1, 7, 30, tzinfo=UTC)),
+        ("Fri, 01 Mar 2024 07:30:00 GMT", datetime(2024, 3, 1, 7, 30, tzinfo=UTC)),
+        ("2024-03-01", None),
+        ("1970-01-01T00:00:00Z", None),
+        ("2999-01-01T00:00:00Z", None),
+        ("yesterday", None),
+    ],
+)
+def test_parses_timestamps_to_aware_datetimes(value: str, expected: datetime | None) -> None:
+    assert parse_timestamp(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("en-US", "en"), ("pt_BR", "pt"), ("DE", "de"), ("", None), ("english please", None)],
+)
+def test_normalizes_language_to_primary_tag(value: str, expected: str | None) -> None:
+    assert normalize_language(value) == expected
+
+
+def test_splits_and_dedupes_authors() -> None:
+    assert split_authors("Ana Lima; Bo Chen;  ; ana lima") == ["Ana Lima", "Bo Chen"]
+    assert split_authors(None) == []
+
+
+def test_drops_first_line_repeating_title() -> None:
+    assert drop_title_line("Night Buses!\nBody", "Night buses") == "Body"
+    assert drop_title_line("Night buses at last\nBody", "Night buses") == "Night buses at last\nBody"
+
+
+def test_counts_cjk_characters_as_words() -> None:
+    assert count_words("日本語のテキスト") == 8
+    assert count_words("two words") == 2
+
+
+def test_imports_nothing_from_crawling_or_storage() -> None:
+    code = (
+        "import sys, pipeline.extraction\n"
+        "bad = sorted(m for m in sys.modules "
+        "if m.split('.')[0] in {'scrapy', 'twisted', 'sqlalchemy', 'alembic', 'spiders', 'storage'})\n"
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
