@@ -27,7 +27,8 @@ def run_demo(database: Path, *, log_level: str = "WARNING") -> None:
         config_path.write_text(demo_config_toml(server, url), encoding="utf-8")
         config = load_config(config_path)
         click.echo(
-            f"Serving {len(sites)} demo outlets on 127.0.0.x:{server.port}; crawling into {database}",
+            f"Serving {len(sites)} demo outlets on 127.0.0.x:{server.port}; "
+            f"crawling into {database}",
             err=True,
         )
         run_id = run_crawl(

@@ -70,10 +70,10 @@ def extract_generic(tree: HtmlElement, html: str, url: str | None = None) -> Art
     elif not isinstance(document, Document):
         raise TypeError(f"unexpected trafilatura result {type(document)!r}")
     articles = metadata.jsonld_articles(metadata.jsonld_objects(tree))
-    title = (document.title or metadata.meta_content(tree, "og:title") or "").strip()
+    title = document.title or metadata.page_title(tree)
     text = drop_title_line(clean_text(document.text), title)
     if count_words(text) < MIN_WORDS:
-        text = _fallback_text(tree, html, articles) or text
+        text = drop_title_line(_fallback_text(tree, html, articles) or text, title)
     words = count_words(text)
     if words == 0:
         raise ExtractionFailed("no article text")
@@ -179,7 +179,8 @@ def _jsonld_body(tree: HtmlElement, articles: list[dict[str, Any]]) -> str:
     texts = [_html_to_text(unescape(body)) for body in bodies if isinstance(body, str)]
     if not texts:
         return ""
-    page_words = set(_WORD_RE.findall(tree.text_content()))
+    visible = tree.xpath(".//body//text()[not(ancestor::script or ancestor::style)]")
+    page_words = set(_WORD_RE.findall(" ".join(visible)))
     consistent = [
         text
         for text in texts

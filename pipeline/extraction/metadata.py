@@ -141,6 +141,19 @@ def parse_date(value: str | None) -> datetime | None:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def page_title(tree: HtmlElement) -> str:
+    """``og:title``, else ``<title>``, else the first ``<h1>``; "" when the page has none."""
+    for candidate in (
+        meta_content(tree, "og:title"),
+        tree.findtext(".//title"),
+        tree.xpath("string(.//h1)"),
+    ):
+        title = " ".join(str(candidate or "").split())
+        if title:
+            return title
+    return ""
+
+
 def page_language(tree: HtmlElement) -> str | None:
     """Primary language tag from ``<html lang>``, Content-Language or og:locale, e.g. ``"en"``."""
     candidates = [
@@ -167,14 +180,14 @@ def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
 
     Returns None when there is none, or when it stays relative because the page URL is unknown.
     """
-    hrefs = [
+    hrefs: list[str | None] = [
         link.get("href")
         for link in tree.iterfind(".//link")
         if "canonical" in (link.get("rel") or "").lower().split()
     ]
     hrefs.append(meta_content(tree, "og:url"))
     base = url or ""
-    base_href = tree.xpath("string(.//base/@href)").strip()
+    base_href = str(tree.xpath("string(.//base/@href)")).strip()
     if base_href:
         base = urljoin(base, base_href)
     for href in hrefs:
@@ -182,7 +195,8 @@ def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
         if not href:
             continue
         absolute = urljoin(base, href)
-        if urlsplit(absolute).scheme in ("http", "https") and urlsplit(absolute).netloc:
+        parts = urlsplit(absolute)
+        if parts.scheme in ("http", "https") and parts.netloc:
             return absolute
     return None
 

@@ -82,7 +82,7 @@ def test_every_reachable_article_is_stored_once(crawled, local_outlets) -> None:
     engine = make_engine(db_url)
     with make_session_factory(engine)() as session:
         rows = session.execute(select(Article.url, Outlet.name).join(Outlet)).all()
-        stored = {url: outlet for url, outlet in rows}
+        stored = dict(rows)
         expected = {e.url: e.outlet for e in local_outlets.expected}
         assert stored == expected
         for item in local_outlets.expected:
@@ -128,14 +128,13 @@ def test_failing_outlets_are_recorded_with_their_reason(crawled, local_outlets) 
         run = session.scalar(select(CrawlRun))
         assert run is not None
         assert run.status == "finished"
-        rows = {
-            name: row
-            for name, row in session.execute(
+        rows = dict(
+            session.execute(
                 select(Outlet.name, CrawlRunOutlet).join(
                     CrawlRunOutlet, CrawlRunOutlet.outlet_id == Outlet.id
                 )
             )
-        }
+        )
         for outlet in local_outlets.failing_outlets:
             assert rows[outlet].errors > 0
             assert rows[outlet].last_error
@@ -147,9 +146,9 @@ def test_failing_outlets_are_recorded_with_their_reason(crawled, local_outlets) 
             assert rows[outlet].new_articles == 4
         statuses = set(
             session.scalars(
-                select(Fetch.status).join(Outlet, Fetch.outlet_id == Outlet.id).where(
-                    Outlet.name == "Outlet D"
-                )
+                select(Fetch.status)
+                .join(Outlet, Fetch.outlet_id == Outlet.id)
+                .where(Outlet.name == "Outlet D")
             )
         )
         assert statuses == {500}

@@ -1,4 +1,4 @@
-"""Tests for ``decode_html``: real encoded bytes, declared by header, BOM or ``<meta>``, or not at all."""
+"""Tests for ``decode_html`` with real encoded bytes: declared by header, BOM, meta, or not."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ FRENCH = (
 
 
 def html(text: str, head: str = "") -> str:
-    return f"<!DOCTYPE html><html><head>{head}<title>t</title></head><body><p>{text}</p></body></html>"
+    head = f"<head>{head}<title>t</title></head>"
+    return f"<!DOCTYPE html><html>{head}<body><p>{text}</p></body></html>"
 
 
 def test_decodes_windows_1252_declared_in_header() -> None:
@@ -125,5 +126,7 @@ def test_undecodable_bytes_become_replacement_characters() -> None:
         (None, "", None),
     ],
 )
-def test_maps_labels_like_browsers(content_type: str | None, head: str, expected: str | None) -> None:
+def test_maps_labels_like_browsers(
+    content_type: str | None, head: str, expected: str | None
+) -> None:
     assert declared_encoding(html("x", head).encode("ascii"), content_type) == expected

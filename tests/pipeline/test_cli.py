@@ -161,7 +161,7 @@ def test_init_is_idempotent_and_uses_the_config_database(tmp_path: Path) -> None
     config = tmp_path / "newsmon.toml"
     config.write_text('[database]\nurl = "sqlite:///data/news.db"\n', encoding="utf-8")
     for _ in range(2):
-        code, out, _ = run("--config", str(config), "init")
+        code, _out, _ = run("--config", str(config), "init")
         assert code == 0
     assert (tmp_path / "data" / "news.db").exists()
 

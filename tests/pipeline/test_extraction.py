@@ -1,8 +1,9 @@
 """Tests for ``pipeline.extraction``: golden pages, failure reasons, metadata rules, purity.
 
-Golden files live in ``tests/fixtures/html/<domain>/<case>.html`` beside ``<case>.json``, which holds
-the inputs (``url``, optional ``content_type``) and, under ``expected``, the extracted fields; the
-text is pinned by its sha256, word count and first/last 200 characters.
+Golden files live in ``tests/fixtures/html/<domain>/<case>.html`` beside ``<case>.json``, which
+holds the inputs (``url``, optional ``content_type``; ``source`` says where the page came from) and,
+under ``expected``, the extracted fields; the text is pinned by its sha256, word count and
+first/last 200 characters.
 
 To add a case, drop the page in as ``<case>.html``, write ``{"url": "..."}`` to ``<case>.json`` and
 regenerate. To regenerate after a deliberate change (new trafilatura, better rules), run::
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.extraction import MIN_WORDS, ExtractionFailed, extract_article
+from pipeline.extraction import MIN_WORDS, ExtractionFailed, extract_article, generic
 from pipeline.extraction.generic import count_words, drop_title_line, split_authors
 from pipeline.extraction.metadata import normalize_language, parse_timestamp
 from pipeline.items import Article
@@ -77,8 +78,9 @@ def page(body: str, *, head: str = "", lang: str = "en") -> bytes:
 
 
 def article_page(head: str = "", lang: str = "en") -> bytes:
-    body = f"<article><h1>Night buses reach the north</h1><p>{PARAGRAPH}</p><p>{SECOND_PARAGRAPH}</p>"
-    return page(body + "</article>", head=head, lang=lang)
+    paragraphs = f"<p>{PARAGRAPH}</p><p>{SECOND_PARAGRAPH}</p>"
+    body = f"<article><h1>Night buses reach the north</h1>{paragraphs}</article>"
+    return page(body, head=head, lang=lang)
 
 
 @pytest.mark.parametrize("html_path", GOLDEN_CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -91,12 +93,16 @@ def test_extracts_golden_page(html_path: Path) -> None:
     if UPDATE_GOLDEN:
         case["expected"] = article_fields(article)
         json_path.write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    assert "expected" in case, f"{json_path} has no expected fields: run with NEWSMON_UPDATE_GOLDEN=1"
+    assert "expected" in case, (
+        f"{json_path} has no expected fields: run with NEWSMON_UPDATE_GOLDEN=1"
+    )
     assert article_fields(article) == case["expected"]
 
 
 def test_golden_set_covers_authors_dates_and_languages() -> None:
-    expected = [json.loads(p.with_suffix(".json").read_text("utf-8"))["expected"] for p in GOLDEN_CASES]
+    expected = [
+        json.loads(p.with_suffix(".json").read_text("utf-8"))["expected"] for p in GOLDEN_CASES
+    ]
     assert len(expected) >= 6
     assert any(e["authors"] and e["published_at"] and "T" in e["published_at"] for e in expected)
     assert len({e["language"] for e in expected} - {None, "en"}) >= 2
@@ -204,9 +210,17 @@ def test_drops_text_below_word_floor() -> None:
     ("body", "content_type", "reason"),
     [
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", None, "not HTML (binary data)"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "application/octet-stream", "not HTML (binary data)"),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "application/octet-stream",
+            "not HTML (binary data)",
+        ),
         (article_page(), "application/pdf", "not HTML (application/pdf)"),
-        (b'{"title": "Night buses", "body": "..."}', "application/json", "not HTML (application/json)"),
+        (
+            b'{"title": "Night buses", "body": "..."}',
+            "application/json",
+            "not HTML (application/json)",
+        ),
         (b"Just some plain words, no markup at all.", "text/plain", "not HTML (no markup)"),
     ],
 )
@@ -224,7 +238,9 @@ def test_accepts_str_and_xhtml_content_type() -> None:
 
 def test_decodes_legacy_charset_from_header() -> None:
     body = article_page().replace(b'<meta charset="utf-8">', b"")
-    body = body.replace(b"The city council", "Le conseil de la ville \u2014 \u00e9lu".encode("cp1252"))
+    body = body.replace(
+        b"The city council", "Le conseil de la ville \u2014 \u00e9lu".encode("cp1252")
+    )
     article = extract_article(body, content_type="text/html; charset=ISO-8859-1")
     assert article.text.startswith("Le conseil de la ville \u2014 \u00e9lu")
 
@@ -261,7 +277,8 @@ def test_splits_and_dedupes_authors() -> None:
 
 def test_drops_first_line_repeating_title() -> None:
     assert drop_title_line("Night Buses!\nBody", "Night buses") == "Body"
-    assert drop_title_line("Night buses at last\nBody", "Night buses") == "Night buses at last\nBody"
+    longer_headline = "Night buses at last\nBody"
+    assert drop_title_line(longer_headline, "Night buses") == longer_headline
 
 
 def test_counts_cjk_characters_as_words() -> None:
@@ -270,13 +287,44 @@ def test_counts_cjk_characters_as_words() -> None:
 
 
 def test_imports_nothing_from_crawling_or_storage() -> None:
+    forbidden = {"scrapy", "twisted", "sqlalchemy", "alembic", "spiders", "storage"}
     code = (
         "import sys, pipeline.extraction\n"
-        "bad = sorted(m for m in sys.modules "
-        "if m.split('.')[0] in {'scrapy', 'twisted', 'sqlalchemy', 'alembic', 'spiders', 'storage'})\n"
-        "print(','.join(bad))"
+        f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_falls_back_to_json_ld_body_when_trafilatura_finds_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(generic, "bare_extraction", lambda *args, **kwargs: None)
+    monkeypatch.setattr(generic, "_readability_text", lambda html: "")
+    json_ld = {
+        "@type": "NewsArticle",
+        "articleBody": f"<p>{PARAGRAPH}</p><p>{SECOND_PARAGRAPH}</p>",
+    }
+    head = f'<script type="application/ld+json">{json.dumps(json_ld)}</script>'
+    article = extract_article(article_page(head), url="https://news.example/a")
+    assert article.text == f"{PARAGRAPH}\n{SECOND_PARAGRAPH}"
+
+
+def test_ignores_json_ld_body_not_shown_on_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generic, "bare_extraction", lambda *args, **kwargs: None)
+    monkeypatch.setattr(generic, "_readability_text", lambda html: "")
+    json_ld = {"@type": "NewsArticle", "articleBody": " ".join(f"token{i}" for i in range(60))}
+    head = f'<script type="application/ld+json">{json.dumps(json_ld)}</script>'
+    with pytest.raises(ExtractionFailed, match="no article text"):
+        extract_article(page("<div></div>", head=head), url="https://news.example/a")
+
+
+def test_falls_back_to_readability_when_trafilatura_finds_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(generic, "bare_extraction", lambda *args, **kwargs: None)
+    article = extract_article(article_page(), url="https://news.example/a")
+    assert article.title == "Night buses reach the north"
+    assert article.text == f"{PARAGRAPH}\n{SECOND_PARAGRAPH}"
