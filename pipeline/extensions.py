@@ -19,8 +19,7 @@ from storage.db import make_engine, make_session_factory
 from storage.repository import OutletCounts, add_fetches, finish_run, start_run
 
 if TYPE_CHECKING:
-    from scrapy import Spider
-    from scrapy.core.downloader import Slot
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -164,16 +163,15 @@ class PoliteThrottle(AutoThrottle):
     speed up past a per-outlet ``delay`` or a ``Crawl-delay`` from robots.txt.
     """
 
-    def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
-        super()._adjust_delay(slot, latency, response)
-        floor = self._slot_floor(response)
-        if slot.delay < floor:
-            slot.delay = floor
-
-    def _slot_floor(self, response: Response) -> float:
+    def _response_downloaded(
+        self, response: Response, request: Request, spider: Spider | None = None
+    ) -> None:
+        super()._response_downloaded(response, request, spider)  # type: ignore[arg-type]
         engine = self.crawler.engine
-        if engine is None or response.request is None:
-            return 0.0
-        key = response.request.meta.get("download_slot")
-        slot_settings = engine.downloader.per_slot_settings.get(key, {}) if key else {}
-        return float(slot_settings.get("delay", 0.0))
+        key = request.meta.get("download_slot")
+        if engine is None or key is None:
+            return
+        slot = engine.downloader.slots.get(key)
+        floor = float(engine.downloader.per_slot_settings.get(key, {}).get("delay", 0.0))
+        if slot is not None and slot.delay < floor:
+            slot.delay = floor

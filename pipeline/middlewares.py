@@ -213,6 +213,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             "outlet skipped for this pass"
         )
         self.skipped[outlet] = reason
+        request.meta["newsmon_error"] = reason
         stats = self.crawler.stats
         if stats is not None:
             stats.set_value(f"newsmon/outlet/{outlet}/retry_after", time.time() + wait)

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from pipeline.config import OutletConfig, load_config
 from pipeline.items import FetchedPage
 from pipeline.middlewares import KIND, OUTLET, describe_exception
+from pipeline.signals import FetchRecord, fetch_recorded
 from pipeline.urls import canonicalize_url, host_in_domains, host_of
 from spiders.discovery import (
     Link,
@@ -148,7 +149,10 @@ class NewsSpider(Spider):
         if not isinstance(response, TextResponse) or not content_type.lower().startswith(
             HTML_TYPES
         ):
-            self._count_error(outlet.name, f"{response.url}: not an HTML page ({content_type!r})")
+            reason = f"not an HTML page ({content_type.decode('latin-1') or 'no Content-Type'})"
+            record = FetchRecord.from_exchange(response.request, response=response, error=reason)
+            self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+            self._count_error(outlet.name, f"{response.url}: {reason}")
             return
         _count(self, outlet.name, "fetched")
         listed: Link | None = response.meta.get("newsmon_listed")
@@ -191,7 +195,9 @@ class NewsSpider(Spider):
             return
         reason = describe_exception(failure.value)
         response = getattr(failure.value, "response", None)
-        if response is not None:
+        if request.meta.get("newsmon_error"):
+            reason = request.meta["newsmon_error"]
+        elif response is not None:
             reason = f"HTTP {response.status}"
         self._count_error(outlet, f"{request.url}: {reason}")
 

@@ -133,7 +133,7 @@ def test_failing_outlets_are_recorded_with_their_reason(crawled, local_outlets) 
                 select(Outlet.name, CrawlRunOutlet).join(
                     CrawlRunOutlet, CrawlRunOutlet.outlet_id == Outlet.id
                 )
-            )
+            ).all()
         )
         for outlet in local_outlets.failing_outlets:
             assert rows[outlet].errors > 0
