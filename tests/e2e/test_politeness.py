@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -206,7 +207,7 @@ def test_crawl_delay_from_robots_spaces_requests(polite_crawl: Politeness) -> No
         if r.address == ADDRESSES[SLOW] and r.path.endswith(".html")
     )  # fmt: skip
     assert len(times) == 3
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.8, gaps
 
 
