@@ -20,6 +20,7 @@ from storage.repository import articles_per_outlet, fetch_errors, recent_article
 def run_demo(database: Path, *, log_level: str = "WARNING") -> None:
     """Crawl the demo outlets once; offline, nothing leaves 127.0.0.0/8."""
     database = database.resolve()
+    _remove_previous(database)
     url = f"sqlite:///{database}"
     sites = demo_sites()
     with OutletServer(sites) as server, tempfile.TemporaryDirectory() as workdir:
@@ -39,6 +40,12 @@ def run_demo(database: Path, *, log_level: str = "WARNING") -> None:
             ),
         )
     _report(url, run_id, database)
+
+
+def _remove_previous(database: Path) -> None:
+    """Each demo starts fresh: the outlets get a new port, hence new URLs, every run."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
 def _report(url: str, run_id: int, database: Path) -> None:
