@@ -7,6 +7,7 @@ here too.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from trafilatura.utils import load_html
@@ -23,6 +24,8 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _SNIFFED_TYPES = frozenset({"", "text/plain", "application/octet-stream", "binary/octet-stream"})
 # File signatures (https://mimesniff.spec.whatwg.org/#matching-an-image-type-pattern and kin).
 _BINARY_SIGNATURES = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+# UTF-16 and UTF-32 byte-order marks (UTF-32-LE's starts with UTF-16-LE's).
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 _MARKUP_RE = re.compile(
     r"<(?:!doctype\s+html|html|head|body|title|meta|div|p|article|main|section|span|br)[\s/>]",
     re.IGNORECASE,
@@ -49,7 +52,7 @@ def extract_article(
     """
     _check_media_type(content_type)
     if isinstance(body, bytes):
-        if body.lstrip().startswith(_BINARY_SIGNATURES) or b"\x00" in body[:1024]:
+        if _looks_binary(body):
             raise ExtractionFailed("not HTML (binary data)")
         body = decode_html(body, content_type)
     if not body.strip():
@@ -60,6 +63,13 @@ def extract_article(
     if tree is None:
         raise ExtractionFailed("not HTML (unparseable)")
     return extract_generic(tree, body, url)
+
+
+def _looks_binary(body: bytes) -> bool:
+    """A known file signature, or NUL bytes early on in a body that is not UTF-16/32."""
+    if body.lstrip().startswith(_BINARY_SIGNATURES):
+        return True
+    return b"\x00" in body[:1024] and not body.startswith(_WIDE_BOMS)
 
 
 def _check_media_type(content_type: str | None) -> None:

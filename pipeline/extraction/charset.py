@@ -24,8 +24,6 @@ logger = logging.getLogger(__name__)
 
 # WHATWG: the last resort for an undeclared, non-UTF-8 page in Western locales.
 FALLBACK_ENCODING = "cp1252"
-# A <meta> that declares UTF-16/32 was itself read as ASCII, so the page cannot be UTF-16/32:
-# browsers then use UTF-8 (https://html.spec.whatwg.org/#prescan-a-byte-stream).
 # charset-normalizer "chaos" (mess ratio) below which two guesses count as equally good.
 _CHAOS_TIE = 0.01
 # The WHATWG Encoding Standard's encodings, as Python codec names (https://encoding.spec.whatwg.org).
@@ -40,6 +38,8 @@ _WEB_ENCODINGS = frozenset(
         "utf-16-be", "utf-16-le",
     )
 )  # fmt: skip
+# A <meta> that declares UTF-16/32 was itself read as ASCII, so the page cannot be UTF-16/32:
+# browsers then use UTF-8 (https://html.spec.whatwg.org/#prescan-a-byte-stream).
 _WIDE_ENCODINGS = frozenset(
     {"utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-32-be", "utf-32-le"}
 )

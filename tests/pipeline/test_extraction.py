@@ -236,6 +236,11 @@ def test_accepts_str_and_xhtml_content_type() -> None:
     assert article.text.startswith("The city council")
 
 
+def test_accepts_utf16_page_with_bom() -> None:
+    body = article_page().decode().replace('<meta charset="utf-8">', "").encode("utf-16")
+    assert extract_article(body).text.startswith("The city council")
+
+
 def test_decodes_legacy_charset_from_header() -> None:
     body = article_page().replace(b'<meta charset="utf-8">', b"")
     body = body.replace(
