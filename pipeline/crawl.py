@@ -18,7 +18,8 @@ from twisted.python.failure import Failure
 from pipeline.config import Config
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
-from storage.repository import fail_run, start_run, sync_stories
+from storage.repository import sync_stories
+from storage.runs import fail_run, start_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,10 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "NEWSMON_MAX_AGE_DAYS": crawl.max_age.total_seconds() / 86400,
         "NEWSMON_MAX_ARTICLES_PER_OUTLET": crawl.max_articles_per_outlet,
         "NEWSMON_PROGRESS_INTERVAL": options.progress_interval,
+        "NEWSMON_RECHECK": options.recheck,
+        "NEWSMON_SCHEDULE": [
+            [age.total_seconds(), every.total_seconds()] for age, every in config.versions.schedule
+        ],
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "DOWNLOAD_DELAY": 0.0,

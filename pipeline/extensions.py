@@ -16,7 +16,7 @@ from twisted.internet import task
 
 from pipeline.signals import FetchRecord, fetch_recorded
 from storage.db import make_engine, make_session_factory
-from storage.repository import OutletCounts, add_fetches, finish_run, start_run
+from storage.runs import OutletCounts, add_fetches, finish_run, start_run
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

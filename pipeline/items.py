@@ -26,7 +26,7 @@ class Article:
 
 @dataclass(slots=True)
 class FetchedPage:
-    """An HTML response the spider believes is an article, before extraction.
+    """An article response (or a recheck's 304/404/410) the spider hands to the pipelines.
 
     ``url`` is the final URL after redirects; ``requested_url`` and ``redirect_urls`` are kept so
     that every way the article was reached becomes an alias of it.
@@ -44,6 +44,10 @@ class FetchedPage:
     duration: float | None = None
     redirect_urls: list[str] = field(default_factory=list)
     listed_urls: list[str] = field(default_factory=list)
+    article_id: int | None = None  # set when this fetch rechecks a stored article
+    known_raw_hash: str | None = None
+    raw_unchanged: bool = False
+    extraction_error: str | None = None
     discovered_via: str = "config"
     listed_published_at: datetime | None = None
     listed_title: str | None = None

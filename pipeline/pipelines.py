@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-import zstandard
 from scrapy.exceptions import DropItem
 
 from pipeline.extraction import ExtractionFailed, extract_article
+from pipeline.history import (
+    Outcome,
+    record_failed_extraction,
+    record_gone,
+    record_page,
+    record_unchanged_body,
+)
 from pipeline.items import Article, FetchedPage
 from pipeline.signals import FetchRecord, fetch_recorded
 from pipeline.urls import canonicalize_url, host_of
 from pipeline.versions import content_hash
 from storage.db import make_engine, make_session_factory
-from storage.repository import ArticleSnapshot, store_snapshot
+from storage.repository import ArticleSnapshot
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -27,8 +34,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger(__name__)
-
-_COMPRESSOR = zstandard.ZstdCompressor(level=10)
 
 
 class ArticleNotExtracted(DropItem):
@@ -46,17 +51,19 @@ class ExtractArticlePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, FetchedPage):
+        if not isinstance(item, FetchedPage) or item.status != 200:
+            return item  # 304/404/410 of a recheck: nothing to extract
+        if item.known_raw_hash and item.known_raw_hash == hashlib.sha256(item.body).hexdigest():
+            item.raw_unchanged = True  # byte-identical page: extraction would find the same
             return item
         try:
             item.article = extract_article(item.body, url=item.url, content_type=item.content_type)
         except ExtractionFailed as exc:
-            _report_page(self.crawler, item, error=f"no article: {exc.reason}")
-            _count(self.crawler, item.outlet, "errors")
-            self.crawler.stats.set_value(
-                f"newsmon/outlet/{item.outlet}/last_error", f"{item.url}: {exc.reason}"
-            )
-            raise ArticleNotExtracted(f"{item.url}: {exc.reason}") from None
+            item.extraction_error = f"no article: {exc.reason}"
+            if item.article_id is None:
+                _report_page(self.crawler, item, error=item.extraction_error)
+                _count_error(self.crawler, item.outlet, f"{item.url}: {exc.reason}")
+                raise ArticleNotExtracted(f"{item.url}: {exc.reason}") from None
         return item
 
 
@@ -66,6 +73,10 @@ class StoreArticlePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.database_url = crawler.settings.get("NEWSMON_DATABASE_URL")
+        self.schedule = [
+            (timedelta(seconds=age), timedelta(seconds=every))
+            for age, every in crawler.settings.getlist("NEWSMON_SCHEDULE")
+        ]
         self.engine: Engine | None = None
         self.sessions: sessionmaker[Session] | None = None
 
@@ -82,20 +93,37 @@ class StoreArticlePipeline:
             self.engine.dispose()
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, FetchedPage) or item.article is None:
+        if not isinstance(item, FetchedPage):
             return item
         assert self.sessions is not None
-        snapshot = snapshot_of(item, item.article, self._domains(item))
         with self.sessions.begin() as session:
-            result = store_snapshot(session, snapshot)
-        if result.created:
-            _count(self.crawler, item.outlet, "new_articles")
-        if result.new_version is not None:
-            _count(self.crawler, item.outlet, "new_versions")
-        else:
-            _count(self.crawler, item.outlet, "unchanged")
-        _report_page(self.crawler, item, article_id=result.article_id)
+            outcome = self._record(session, item)
+        counter = _COUNTERS.get(outcome.kind)
+        if counter:
+            _count(self.crawler, item.outlet, counter)
+        error = None
+        if outcome.kind == "rejected":
+            error = f"not stored: {outcome.reason}"
+            _count_error(self.crawler, item.outlet, f"{item.url}: {outcome.reason}")
+        _report_page(self.crawler, item, article_id=outcome.article_id, error=error)
         return item
+
+    def _record(self, session: Session, item: FetchedPage) -> Outcome:
+        at = item.fetched_at
+        if item.article_id is not None:
+            if item.status in (404, 410):
+                return record_gone(session, item.article_id, at, item.status)
+            if item.status == 304 or item.raw_unchanged:
+                return record_unchanged_body(
+                    session, item.article_id, at, self.schedule, not_modified=item.status == 304
+                )
+            if item.article is None:
+                reason = item.extraction_error or "no article"
+                record_failed_extraction(session, item.article_id, at, reason)
+                return Outcome("rejected", item.article_id, reason=reason)
+        assert item.article is not None
+        snapshot = snapshot_of(item, item.article, self._domains(item))
+        return record_page(session, snapshot, self.schedule)
 
     def _domains(self, page: FetchedPage) -> tuple[str, ...]:
         """The outlet's domains, inside which a page's declared canonical URL is trusted."""
@@ -127,8 +155,7 @@ def snapshot_of(page: FetchedPage, article: Article, domains: tuple[str, ...]) -
         language=article.language,
         site_name=article.site_name,
         description=article.description,
-        raw_html=_COMPRESSOR.compress(page.body),
-        raw_encoding="zstd",
+        raw_html=page.body,
         raw_content_type=page.content_type,
         etag=page.etag,
         last_modified=page.last_modified,
@@ -159,6 +186,22 @@ def _report_page(
         article_id=article_id,
     )
     crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+
+
+_COUNTERS = {
+    "new-article": "new_articles",
+    "new-version": "new_versions",
+    "unchanged": "unchanged",
+    "not-modified": "unchanged",
+    "flip-flop": "unchanged",
+    "removed": "removed",
+}
+
+
+def _count_error(crawler: Crawler, outlet: str, message: str) -> None:
+    _count(crawler, outlet, "errors")
+    assert crawler.stats is not None
+    crawler.stats.set_value(f"newsmon/outlet/{outlet}/last_error", message)
 
 
 def _count(crawler: Crawler, outlet: str, key: str) -> None:

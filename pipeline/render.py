@@ -54,7 +54,31 @@ def print_search_hits(hits: Sequence[Any]) -> None:
             console.print(f"       {hit.snippet}", markup=False)
 
 
-def print_article(article: Article, version: Version | None) -> None:
+def print_versions(article: Article) -> None:
+    """One line per version: number, time, change size, labels, headline when it changed."""
+    table = Table(title=f"Versions of article {article.id}: {article.title}", title_justify="left")
+    for column in ("#", "fetched", "+words", "-words", "labels", "title"):
+        table.add_column(column, justify="right" if column in ("#", "+words", "-words") else "left")
+    previous_title = None
+    for version in article.versions:
+        title = version.title if version.title != previous_title else ""
+        previous_title = version.title
+        table.add_row(
+            str(version.number),
+            version.fetched_at.strftime("%Y-%m-%d %H:%M"),
+            str(version.words_added) if version.number > 1 else "",
+            str(version.words_removed) if version.number > 1 else "",
+            ", ".join(version.labels or []),
+            _escape(title),
+        )
+    console.print(table)
+    for event in article.events:
+        console.print(
+            f"  {event.at:%Y-%m-%d %H:%M}  {event.kind}: {event.detail or ''}", markup=False
+        )
+
+
+def print_article(article: Article, version: Version | None, text: str = "") -> None:
     console.print(f"[bold]{_escape(article.title)}[/bold]")
     facts = [
         ("id", str(article.id)),
@@ -79,7 +103,7 @@ def print_article(article: Article, version: Version | None) -> None:
             style="dim",
             markup=False,
         )
-        console.print(version.text, markup=False)
+        console.print(text, markup=False)
 
 
 def _escape(text: str) -> str:

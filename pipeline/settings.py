@@ -74,6 +74,14 @@ NEWSMON_MAX_AGE_DAYS = 30.0
 NEWSMON_MAX_ARTICLES_PER_OUTLET = 0
 NEWSMON_PROGRESS_INTERVAL = 0.0
 NEWSMON_FETCH_LOG_BATCH = 200
+NEWSMON_RECHECK = "due"
+NEWSMON_SCHEDULE: list[list[float]] = [
+    [3 * 3600, 15 * 60],
+    [86400, 3600],
+    [7 * 86400, 3 * 3600],
+    [30 * 86400, 3 * 86400],
+    [360 * 86400, 30 * 86400],
+]
 
 # One line of help for every NEWSMON_* setting; tests/test_docs.py keeps this complete.
 NEWSMON_SETTINGS_HELP = {
@@ -89,4 +97,6 @@ NEWSMON_SETTINGS_HELP = {
     "NEWSMON_MAX_ARTICLES_PER_OUTLET": "Cap on new articles fetched per outlet and pass (0: none).",
     "NEWSMON_PROGRESS_INTERVAL": "Seconds between progress lines on stderr (0: no progress).",
     "NEWSMON_FETCH_LOG_BATCH": "Fetch records buffered before one database write.",
+    "NEWSMON_RECHECK": "Which stored articles to fetch again: due, all or none.",
+    "NEWSMON_SCHEDULE": "Recheck schedule: [max age, recheck every] pairs in seconds.",
 }

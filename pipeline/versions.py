@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 _SPACES = re.compile(r"\s+")
 _TRANSLATE = str.maketrans(
@@ -40,3 +42,94 @@ def content_hash(title: str, text: str, authors: Iterable[str] = ()) -> str:
         normalise_text(text),
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+# --- When is something a new version? ------------------------------------------------------
+
+MIN_WORDS = 25
+TRUNCATION_RATIO = 0.5  # a new text under half the old one's length is suspect
+TRUNCATION_MIN_OLD_WORDS = 120
+FLIP_FLOP_LIMIT = 2  # NewsDiffs: never store a text that is already stored twice
+_PAYWALL = re.compile(
+    r"subscribe (now |today )?to (continue|read)|to continue reading|already a subscriber|"
+    r"create a free account to|sign in to (continue|read)|this (article|content) is (only )?"
+    r"(available|for) (to )?(subscribers|members)|access denied|page not found|"
+    r"404 (error|not found)|temporarily unavailable|are you a robot|enable javascript",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """The parts of an article whose change makes a version."""
+
+    title: str
+    text: str
+    authors: tuple[str, ...] = ()
+
+    @property
+    def hash(self) -> str:
+        return content_hash(self.title, self.text, self.authors)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What to do with a freshly extracted page of a known article."""
+
+    kind: str  # "new" | "unchanged" | "rejected" | "flip-flop"
+    reason: str | None = None
+
+
+def judge(previous: Content | None, candidate: Content, stored_times: int = 0) -> Verdict:
+    """Decide whether ``candidate`` is a real new version of an article last seen as ``previous``.
+
+    Args:
+        previous: the latest stored version, None for a new article.
+        candidate: what was just extracted.
+        stored_times: how many stored versions already have ``candidate``'s content.
+    """
+    words = word_count(candidate.text)
+    if words < MIN_WORDS:
+        return Verdict("rejected", f"extraction too short ({words} words)")
+    if previous is None:
+        return Verdict("new")
+    if previous.hash == candidate.hash:
+        return Verdict("unchanged")
+    old_words = word_count(previous.text)
+    newly_blocked = _looks_blocked(candidate) and not _looks_blocked(previous)
+    if newly_blocked and words < 0.8 * old_words:
+        return Verdict("rejected", f"paywall or error page ({words} words, was {old_words})")
+    if old_words >= TRUNCATION_MIN_OLD_WORDS and words < TRUNCATION_RATIO * old_words:
+        return Verdict("rejected", f"truncated extraction ({words} words, was {old_words})")
+    if stored_times >= FLIP_FLOP_LIMIT:
+        return Verdict("flip-flop", f"this text is already stored {stored_times} times")
+    return Verdict("new")
+
+
+def _looks_blocked(content: Content) -> bool:
+    return bool(_PAYWALL.search(content.title + "\n" + content.text[:2000]))
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+_WORD = re.compile(r"\w+")
+
+
+# --- When to look again ----------------------------------------------------------------------
+
+
+def next_check(
+    schedule: Sequence[tuple[timedelta, timedelta]], now: datetime, since: datetime
+) -> datetime | None:
+    """Next recheck time for an article unchanged since ``since`` (first seen or last change).
+
+    The first schedule row whose age bound exceeds the article's age gives the interval; past
+    the last row the article is never checked again (None).
+    """
+    age = now - since
+    for max_age, every in schedule:
+        if age < max_age:
+            return now + every
+    return None

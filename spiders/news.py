@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -30,6 +30,9 @@ from spiders.discovery import (
     section_links,
 )
 
+if TYPE_CHECKING:
+    from storage.repository import KnownArticle
+
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 Callback = Callable[[Response], Iterator[Any]]
 
@@ -40,7 +43,7 @@ class NewsSpider(Spider):
     name = "news"
 
     outlets: dict[str, OutletConfig]
-    known_urls: set[str]
+    known: dict[str, KnownArticle]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -52,7 +55,10 @@ class NewsSpider(Spider):
         spider.outlets = {outlet.name: outlet for outlet in chosen}
         spider.max_age = timedelta(days=settings.getfloat("NEWSMON_MAX_AGE_DAYS"))
         spider.max_per_outlet = settings.getint("NEWSMON_MAX_ARTICLES_PER_OUTLET")
-        spider.known_urls = _load_known_urls(settings.get("NEWSMON_DATABASE_URL"), spider.outlets)
+        spider.known, spider.due = _load_known(
+            settings.get("NEWSMON_DATABASE_URL"), spider.outlets, settings.get("NEWSMON_RECHECK")
+        )
+        spider.rechecked: set[int] = set()
         spider.seen: set[str] = set()
         spider.listed_as: dict[str, set[str]] = {}
         spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
@@ -69,6 +75,9 @@ class NewsSpider(Spider):
             for url in outlet.articles:
                 for request in self._consider(Link(url=url), outlet, via="config"):
                     yield request
+        for rank, known in enumerate(self.due):  # most overdue first
+            if known.outlet in self.outlets:
+                yield self._recheck(known, self.outlets[known.outlet], priority=-1 - rank)
 
     # --- discovery --------------------------------------------------------------------------
 
@@ -123,8 +132,11 @@ class NewsSpider(Spider):
         if url in self.seen:
             return
         self.seen.add(url)
-        if url in self.known_urls or link.url in self.known_urls:
+        known = self.known.get(url) or self.known.get(link.url)
+        if known is not None:
             stats.inc_value("newsmon/links_known")
+            if _listed_since_check(link, known) and known.id not in self.rechecked:
+                yield self._recheck(known, outlet, priority=5)  # updated upstream: due at once
             return
         if self.max_per_outlet and self.queued[outlet.name] >= self.max_per_outlet:
             stats.inc_value("newsmon/links_over_cap")
@@ -143,8 +155,27 @@ class NewsSpider(Spider):
 
     # --- articles ---------------------------------------------------------------------------
 
+    def _recheck(self, known: KnownArticle, outlet: OutletConfig, *, priority: int) -> Request:
+        """Fetch a stored article again, conditionally: a 304 costs no body and no extraction."""
+        self.rechecked.add(known.id)
+        _count(self, outlet.name, "rechecked")
+        request = self._request(known.url, outlet, "article", self.parse_article)
+        request.priority = priority
+        if known.etag:
+            request.headers[b"If-None-Match"] = known.etag
+        if known.last_modified:
+            request.headers[b"If-Modified-Since"] = known.last_modified
+        request.meta["newsmon_article_id"] = known.id
+        request.meta["newsmon_raw_hash"] = known.raw_hash
+        request.meta["handle_httpstatus_list"] = [304, 404, 410]
+        request.meta["newsmon_via"] = "recheck"
+        return request
+
     def parse_article(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
+        if response.status in (304, 404, 410):
+            yield self._page(response, outlet, content_type=None)
+            return
         content_type = response.headers.get(b"Content-Type") or b""
         if not isinstance(response, TextResponse) or not content_type.lower().startswith(
             HTML_TYPES
@@ -155,16 +186,21 @@ class NewsSpider(Spider):
             self._count_error(outlet.name, f"{response.url}: {reason}")
             return
         _count(self, outlet.name, "fetched")
+        yield self._page(response, outlet, content_type=content_type.decode("latin-1") or None)
+
+    def _page(
+        self, response: Response, outlet: OutletConfig, *, content_type: str | None
+    ) -> FetchedPage:
         listed: Link | None = response.meta.get("newsmon_listed")
         requested = response.meta.get("newsmon_listed_url") or response.request.url
-        yield FetchedPage(
+        return FetchedPage(
             outlet=outlet.name,
             url=response.url,
             requested_url=requested,
             status=response.status,
-            body=response.body,
+            body=response.body if response.status == 200 else b"",
             fetched_at=datetime.now(UTC),
-            content_type=content_type.decode("latin-1") or None,
+            content_type=content_type,
             etag=_header(response, b"ETag"),
             last_modified=_header(response, b"Last-Modified"),
             duration=response.meta.get("download_latency"),
@@ -173,6 +209,8 @@ class NewsSpider(Spider):
             discovered_via=response.meta.get("newsmon_via", "config"),
             listed_published_at=listed.published_at if listed else None,
             listed_title=listed.title if listed else None,
+            article_id=response.meta.get("newsmon_article_id"),
+            known_raw_hash=response.meta.get("newsmon_raw_hash"),
         )
 
     # --- helpers ----------------------------------------------------------------------------
@@ -219,16 +257,31 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def _load_known_urls(database_url: str | None, outlets: dict[str, OutletConfig]) -> set[str]:
-    """URLs already stored, so discovery only fetches new articles (rechecks are separate)."""
+def _listed_since_check(link: Link, known: KnownArticle) -> bool:
+    """The feed or sitemap dates the article after our last look: it changed upstream."""
+    listed = link.listed_date
+    checked = known.last_checked_at
+    return listed is not None and checked is not None and listed > checked
+
+
+def _load_known(
+    database_url: str | None, outlets: dict[str, OutletConfig], recheck: str | None
+) -> tuple[dict[str, KnownArticle], list[KnownArticle]]:
+    """Stored articles by URL (discovery skips them) and those to recheck in this pass."""
     if not database_url:
-        return set()
+        return {}, []
     from storage.db import make_engine, make_session_factory
-    from storage.repository import known_article_urls
+    from storage.repository import due_articles, known_articles
 
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
-            return known_article_urls(session, outlets)
+            known = known_articles(session, outlets)
+            due: list[KnownArticle] = []
+            if recheck in ("due", "all"):
+                due = due_articles(
+                    session, outlets, datetime.now(UTC), include_all=recheck == "all"
+                )
+            return known, due
     finally:
         engine.dispose()

@@ -82,6 +82,7 @@ class Article(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
     title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
     modified_at: Mapped[datetime | None]
@@ -110,6 +111,26 @@ class Article(Base):
     stories: Mapped[list[ArticleStory]] = relationship(
         back_populates="article", cascade="all, delete-orphan"
     )
+    events: Mapped[list[ArticleEvent]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="ArticleEvent.id"
+    )
+
+
+class ArticleEvent(Base):
+    """Things that happened to an article besides new versions: removal, reappearance,
+    rejected extractions, flip-flops."""
+
+    __tablename__ = "article_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="events")
 
 
 class ArticleUrl(Base):
@@ -129,7 +150,11 @@ class ArticleUrl(Base):
 
 
 class Version(Base):
-    """A stored state of an article: written only when its content really changed."""
+    """A stored state of an article: written only when its content really changed.
+
+    Text and raw HTML are zstd-compressed; with ``codec == "zstd+dict"`` the version numbered
+    ``base_number`` (a keyframe) is the compression dictionary (see ``storage.blobs``).
+    """
 
     __tablename__ = "versions"
     __table_args__ = (UniqueConstraint("article_id", "number"),)
@@ -141,11 +166,13 @@ class Version(Base):
     number: Mapped[int]
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     title: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
+    text_blob: Mapped[bytes] = mapped_column(LargeBinary)
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)
-    raw_encoding: Mapped[str | None] = mapped_column(String(20))
+    codec: Mapped[str] = mapped_column(String(20), default="zstd")
+    base_number: Mapped[int | None]
+    stored_bytes: Mapped[int] = mapped_column(default=0)
     raw_content_type: Mapped[str | None] = mapped_column(String(200))
     words_added: Mapped[int] = mapped_column(default=0)
     words_removed: Mapped[int] = mapped_column(default=0)

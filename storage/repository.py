@@ -6,25 +6,15 @@ aliases, its version and its search-index entry are written together or not at a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from storage.models import (
-    Article,
-    ArticleStory,
-    ArticleUrl,
-    CrawlRun,
-    CrawlRunOutlet,
-    Fetch,
-    Outlet,
-    Story,
-    Version,
-)
+from storage.blobs import DELTA, PLAIN, pack, unpack_raw, unpack_text
+from storage.models import Article, ArticleEvent, ArticleUrl, Outlet, Story, Version
 from storage.search import index_article
 
 
@@ -46,7 +36,6 @@ class ArticleSnapshot:
     site_name: str | None = None
     description: str | None = None
     raw_html: bytes | None = None
-    raw_encoding: str | None = None
     raw_content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
@@ -54,10 +43,26 @@ class ArticleSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class StoreResult:
-    article_id: int
-    created: bool
-    new_version: int | None
+class KnownArticle:
+    """What discovery and rechecks need to know about a stored article."""
+
+    id: int
+    outlet: str
+    url: str
+    last_checked_at: datetime | None
+    next_check_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+    raw_hash: str | None
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeStats:
+    words_added: int = 0
+    words_removed: int = 0
+    title_changed: bool = False
+    labels: tuple[str, ...] = ()
 
 
 def get_or_create_outlet(session: Session, name: str) -> Outlet:
@@ -69,15 +74,52 @@ def get_or_create_outlet(session: Session, name: str) -> Outlet:
     return outlet
 
 
-def known_article_urls(session: Session, outlet_names: Iterable[str] = ()) -> set[str]:
-    """Canonical URLs and aliases of stored articles (of the given outlets, or all)."""
+def known_articles(session: Session, outlet_names: Iterable[str] = ()) -> dict[str, KnownArticle]:
+    """Every URL (canonical and alias) of the stored articles of ``outlet_names`` (or all)."""
     names = list(outlet_names)
-    canonical = select(Article.url).join(Outlet)
-    aliases = select(ArticleUrl.url).join(Article).join(Outlet)
+    statement = select(Article, Outlet.name).join(Outlet)
     if names:
-        canonical = canonical.where(Outlet.name.in_(names))
-        aliases = aliases.where(Outlet.name.in_(names))
-    return set(session.scalars(canonical)) | set(session.scalars(aliases))
+        statement = statement.where(Outlet.name.in_(names))
+    known: dict[str, KnownArticle] = {}
+    by_id: dict[int, KnownArticle] = {}
+    for article, outlet in session.execute(statement).all():
+        item = _known(article, outlet)
+        known[article.url] = by_id[article.id] = item
+    aliases = select(ArticleUrl.url, ArticleUrl.article_id).where(
+        ArticleUrl.article_id.in_(list(by_id))
+    )
+    for url, article_id in session.execute(aliases).all():
+        known.setdefault(url, by_id[article_id])
+    return known
+
+
+def due_articles(
+    session: Session, outlet_names: Iterable[str], now: datetime, *, include_all: bool = False
+) -> list[KnownArticle]:
+    """Articles to fetch again, most overdue first (``include_all``: every live article)."""
+    statement = select(Article, Outlet.name).join(Outlet)
+    names = list(outlet_names)
+    if names:
+        statement = statement.where(Outlet.name.in_(names))
+    if not include_all:
+        statement = statement.where(Article.next_check_at.is_not(None))
+        statement = statement.where(Article.next_check_at <= now)
+    statement = statement.order_by(Article.next_check_at.asc().nulls_last(), Article.id)
+    return [_known(article, outlet) for article, outlet in session.execute(statement).all()]
+
+
+def _known(article: Article, outlet: str) -> KnownArticle:
+    return KnownArticle(
+        id=article.id,
+        outlet=outlet,
+        url=article.url,
+        last_checked_at=article.last_checked_at,
+        next_check_at=article.next_check_at,
+        etag=article.etag,
+        last_modified=article.last_modified,
+        raw_hash=article.raw_hash,
+        removed=article.removed_at is not None,
+    )
 
 
 def find_article(session: Session, urls: Sequence[str]) -> Article | None:
@@ -90,50 +132,144 @@ def find_article(session: Session, urls: Sequence[str]) -> Article | None:
     return session.scalar(select(Article).join(ArticleUrl).where(ArticleUrl.url.in_(urls)).limit(1))
 
 
-def store_snapshot(session: Session, snapshot: ArticleSnapshot) -> StoreResult:
-    """Create the article or add a version when its content hash changed; keep every URL."""
-    urls = [snapshot.url, *[u for u in snapshot.aliases if u != snapshot.url]]
-    article = find_article(session, urls)
-    created = article is None
-    if article is None:
-        outlet = get_or_create_outlet(session, snapshot.outlet)
-        article = Article(outlet_id=outlet.id, url=snapshot.url, first_seen_at=snapshot.fetched_at)
-        session.add(article)
-        session.flush()
-    _add_aliases(session, article, urls)
-    _copy_metadata(article, snapshot)
-    latest = latest_version(session, article.id)
-    new_number: int | None = None
-    if latest is None or latest.content_hash != snapshot.content_hash:
-        new_number = 1 if latest is None else latest.number + 1
-        session.add(_version_from(snapshot, article.id, new_number))
-        article.title = snapshot.title
-        article.authors = list(snapshot.authors)
-        article.last_changed_at = snapshot.fetched_at
-        session.flush()
-        index_article(session, article.id, snapshot.title, snapshot.text)
+def create_article(session: Session, snapshot: ArticleSnapshot) -> Article:
+    """A new article row with its aliases (its first version is added separately)."""
+    outlet = get_or_create_outlet(session, snapshot.outlet)
+    article = Article(outlet_id=outlet.id, url=snapshot.url, first_seen_at=snapshot.fetched_at)
+    session.add(article)
     session.flush()
-    return StoreResult(article_id=article.id, created=created, new_version=new_number)
+    add_aliases(session, article, [snapshot.url, *snapshot.aliases])
+    return article
 
 
-def _version_from(snapshot: ArticleSnapshot, article_id: int, number: int) -> Version:
-    return Version(
-        article_id=article_id,
-        number=number,
-        fetched_at=snapshot.fetched_at,
-        title=snapshot.title,
-        text=snapshot.text,
-        authors=list(snapshot.authors),
-        content_hash=snapshot.content_hash,
-        raw_html=snapshot.raw_html,
-        raw_encoding=snapshot.raw_encoding,
-        raw_content_type=snapshot.raw_content_type,
+def add_aliases(session: Session, article: Article, urls: Iterable[str]) -> None:
+    """Record every other URL the article was reached under (URLs owned elsewhere are left)."""
+    wanted = [u for u in dict.fromkeys(urls) if u and u != article.url]
+    if not wanted:
+        return
+    taken = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(wanted))))
+    taken |= set(session.scalars(select(Article.url).where(Article.url.in_(wanted))))
+    for url in wanted:
+        if url not in taken:
+            session.add(ArticleUrl(article_id=article.id, url=url, kind="alias"))
+
+
+def stored_times(session: Session, article_id: int, content_hash: str) -> int:
+    """How many versions of the article already have this content."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Version)
+            .where(Version.article_id == article_id, Version.content_hash == content_hash)
+        )
+        or 0
     )
 
 
-def _copy_metadata(article: Article, snapshot: ArticleSnapshot) -> None:
-    article.last_checked_at = snapshot.fetched_at
-    article.published_at = snapshot.published_at or article.published_at
+def add_version(
+    session: Session, article: Article, snapshot: ArticleSnapshot, stats: ChangeStats
+) -> Version:
+    """Store a new version, compressed against the article's keyframe, and make it current."""
+    latest = latest_version(session, article.id)
+    keyframe = _keyframe(session, article.id)
+    base = version_content(session, keyframe) if keyframe is not None else None
+    packed = pack(snapshot.text, snapshot.raw_html, base)
+    version = Version(
+        article_id=article.id,
+        number=1 if latest is None else latest.number + 1,
+        fetched_at=snapshot.fetched_at,
+        title=snapshot.title,
+        text_blob=packed.text,
+        raw_html=packed.raw,
+        codec=packed.codec,
+        base_number=keyframe.number if packed.codec == DELTA and keyframe else None,
+        stored_bytes=packed.size,
+        authors=list(snapshot.authors),
+        content_hash=snapshot.content_hash,
+        raw_content_type=snapshot.raw_content_type,
+        words_added=stats.words_added,
+        words_removed=stats.words_removed,
+        title_changed=stats.title_changed,
+        labels=list(stats.labels),
+    )
+    session.add(version)
+    article.title = snapshot.title
+    article.text = snapshot.text
+    article.authors = list(snapshot.authors)
+    article.last_changed_at = snapshot.fetched_at
+    session.flush()
+    index_article(session, article.id, snapshot.title, snapshot.text)
+    return version
+
+
+def _keyframe(session: Session, article_id: int) -> Version | None:
+    return session.scalar(
+        select(Version)
+        .where(Version.article_id == article_id, Version.codec == PLAIN)
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
+
+
+def version_content(session: Session, version: Version) -> tuple[str, bytes | None]:
+    """Decompressed (text, raw HTML) of a version."""
+    if version.codec != DELTA or version.base_number is None:
+        return unpack_text(version.text_blob, version.codec), unpack_raw(
+            version.raw_html, version.codec
+        )
+    base = get_version(session, version.article_id, version.base_number)
+    if base is None:
+        raise LookupError(f"version {version.number} lost its keyframe {version.base_number}")
+    base_text, base_raw = version_content(session, base)
+    return (
+        unpack_text(version.text_blob, version.codec, base_text),
+        unpack_raw(version.raw_html, version.codec, base_raw),
+    )
+
+
+def version_texts(versions: Sequence[Version]) -> dict[int, str]:
+    """Texts of an article's loaded versions by number, decompressing each keyframe once."""
+    by_number = {v.number: v for v in versions}
+    texts: dict[int, str] = {}
+    for version in sorted(versions, key=lambda v: (v.codec == DELTA, v.number)):
+        base_text = None
+        if version.codec == DELTA and version.base_number is not None:
+            base = by_number.get(version.base_number)
+            if base is None:
+                raise LookupError(f"version {version.number} lost its keyframe")
+            base_text = texts[base.number]
+        texts[version.number] = unpack_text(version.text_blob, version.codec, base_text)
+    return texts
+
+
+def record_check(
+    session: Session,
+    article: Article,
+    snapshot: ArticleSnapshot | None,
+    *,
+    checked_at: datetime,
+    next_check_at: datetime | None,
+) -> None:
+    """An article was fetched again: update what the page says about it and when to look again.
+
+    Stated dates change the article, not its versions. A removed article that answers again
+    has reappeared, which is recorded as an event.
+    """
+    article.last_checked_at = checked_at
+    article.next_check_at = next_check_at
+    if article.removed_at is not None:
+        add_event(
+            session,
+            article.id,
+            "reappeared",
+            f"removed since {article.removed_at:%Y-%m-%d %H:%M}",
+            checked_at,
+        )
+        article.removed_at = None
+    if snapshot is None:
+        return
+    add_aliases(session, article, [snapshot.url, *snapshot.aliases])
+    article.published_at = article.published_at or snapshot.published_at
     article.modified_at = snapshot.modified_at or article.modified_at
     article.language = snapshot.language or article.language
     article.site_name = snapshot.site_name or article.site_name
@@ -141,16 +277,20 @@ def _copy_metadata(article: Article, snapshot: ArticleSnapshot) -> None:
     article.etag = snapshot.etag
     article.last_modified = snapshot.last_modified
     article.raw_hash = snapshot.raw_hash
-    article.removed_at = None
 
 
-def _add_aliases(session: Session, article: Article, urls: Iterable[str]) -> None:
-    taken = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(list(urls)))))
-    for url in urls:
-        if url == article.url or url in taken:
-            continue
-        session.add(ArticleUrl(article_id=article.id, url=url, kind="alias"))
-        taken.add(url)
+def mark_removed(session: Session, article: Article, at: datetime, status: int) -> None:
+    """404/410: the article is gone (its versions stay); checks continue to see it return."""
+    if article.removed_at is None:
+        article.removed_at = at
+        add_event(session, article.id, "removed", f"HTTP {status}", at)
+    article.last_checked_at = at
+
+
+def add_event(
+    session: Session, article_id: int, kind: str, detail: str | None, at: datetime
+) -> None:
+    session.add(ArticleEvent(article_id=article_id, kind=kind, detail=detail, at=at))
 
 
 def latest_version(session: Session, article_id: int) -> Version | None:
@@ -173,202 +313,6 @@ def resolve_article(session: Session, ref: str) -> Article | None:
     return find_article(session, [ref, ref.rstrip("/")])
 
 
-# --- Crawl runs and fetches ------------------------------------------------------------------
-
-
-def start_run(session: Session, *, pid: int | None = None) -> CrawlRun:
-    run = CrawlRun(started_at=datetime.now(UTC), status="running", pid=pid, stats={})
-    session.add(run)
-    session.flush()
-    return run
-
-
-@dataclass(slots=True)
-class OutletCounts:
-    discovered: int = 0
-    fetched: int = 0
-    new_articles: int = 0
-    new_versions: int = 0
-    unchanged: int = 0
-    errors: int = 0
-    last_error: str | None = None
-
-
-def finish_run(
-    session: Session,
-    run_id: int,
-    *,
-    status: str,
-    counts: dict[str, OutletCounts],
-    stats: dict[str, Any],
-    reason: str | None = None,
-) -> None:
-    run = session.get(CrawlRun, run_id)
-    if run is None:
-        return
-    run.finished_at = datetime.now(UTC)
-    run.status = status
-    run.reason = reason
-    run.stats = stats
-    for outlet_name, count in counts.items():
-        outlet = get_or_create_outlet(session, outlet_name)
-        row = session.scalar(
-            select(CrawlRunOutlet).where(
-                CrawlRunOutlet.run_id == run_id, CrawlRunOutlet.outlet_id == outlet.id
-            )
-        )
-        if row is None:
-            row = CrawlRunOutlet(run_id=run_id, outlet_id=outlet.id)
-            session.add(row)
-        row.discovered = count.discovered
-        row.fetched = count.fetched
-        row.new_articles = count.new_articles
-        row.new_versions = count.new_versions
-        row.unchanged = count.unchanged
-        row.errors = count.errors
-        row.last_error = count.last_error
-    session.flush()
-
-
-def fail_run(session: Session, run_id: int, reason: str) -> None:
-    """Close a run that crashed, was killed or never started."""
-    run = session.get(CrawlRun, run_id)
-    if run is not None and run.finished_at is None:
-        run.finished_at = datetime.now(UTC)
-        run.status = "failed"
-        run.reason = reason
-        session.flush()
-
-
-def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert fetch rows; ``outlet`` names are resolved to ids."""
-    outlet_ids: dict[str, int] = {}
-    objects = []
-    for row in rows:
-        data = dict(row)
-        name = data.pop("outlet", None)
-        if name and name not in outlet_ids:
-            outlet_ids[name] = get_or_create_outlet(session, name).id
-        objects.append(
-            Fetch(run_id=run_id, outlet_id=outlet_ids.get(name) if name else None, **data)
-        )
-    session.add_all(objects)
-    session.flush()
-
-
-def run_summary(session: Session, run_id: int) -> list[tuple[str, CrawlRunOutlet]]:
-    rows = session.execute(
-        select(Outlet.name, CrawlRunOutlet)
-        .join(CrawlRunOutlet, CrawlRunOutlet.outlet_id == Outlet.id)
-        .where(CrawlRunOutlet.run_id == run_id)
-        .order_by(Outlet.name)
-    )
-    return [(name, row) for name, row in rows]
-
-
-def fetch_errors(session: Session, run_id: int, limit: int = 50) -> list[Fetch]:
-    return list(
-        session.scalars(
-            select(Fetch)
-            .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
-            .order_by(Fetch.id)
-            .limit(limit)
-        )
-    )
-
-
-# --- Export ------------------------------------------------------------------------------------
-
-
-def iter_articles(session: Session, batch: int = 200) -> Iterator[Article]:
-    """All articles with their outlet, URLs, versions and stories, in id order, in batches."""
-    last_id = 0
-    while True:
-        articles = list(
-            session.scalars(
-                select(Article)
-                .where(Article.id > last_id)
-                .order_by(Article.id)
-                .limit(batch)
-                .options(
-                    selectinload(Article.outlet),
-                    selectinload(Article.urls),
-                    selectinload(Article.versions),
-                    selectinload(Article.stories).selectinload(ArticleStory.story),
-                )
-            )
-        )
-        if not articles:
-            return
-        yield from articles
-        last_id = articles[-1].id
-        session.expunge_all()
-
-
-def article_record(article: Article, *, include_text: bool = True) -> dict[str, Any]:
-    """The export record of one article (the JSONL contract)."""
-    return {
-        "id": article.id,
-        "outlet": article.outlet.name,
-        "url": article.url,
-        "canonical_url": article.url,
-        "title": article.title,
-        "authors": list(article.authors or []),
-        "published_at": _iso(article.published_at),
-        "modified_at": _iso(article.modified_at),
-        "first_seen_at": _iso(article.first_seen_at),
-        "last_checked_at": _iso(article.last_checked_at),
-        "language": article.language,
-        "site_name": article.site_name,
-        "description": article.description,
-        "aliases": [u.url for u in article.urls],
-        "removed_at": _iso(article.removed_at),
-        "duplicate_of": article.duplicate_of_id,
-        "stories": sorted(link.story.name for link in article.stories),
-        "versions": [
-            {
-                "number": v.number,
-                "fetched_at": _iso(v.fetched_at),
-                "title": v.title,
-                **({"text": v.text} if include_text else {}),
-                "authors": list(v.authors or []),
-                "content_hash": v.content_hash,
-            }
-            for v in article.versions
-        ],
-    }
-
-
-def counts(session: Session) -> dict[str, int]:
-    return {
-        "outlets": session.scalar(select(func.count()).select_from(Outlet)) or 0,
-        "articles": session.scalar(select(func.count()).select_from(Article)) or 0,
-        "versions": session.scalar(select(func.count()).select_from(Version)) or 0,
-        "fetches": session.scalar(select(func.count()).select_from(Fetch)) or 0,
-    }
-
-
-def articles_per_outlet(session: Session) -> list[tuple[str, int]]:
-    rows = session.execute(
-        select(Outlet.name, func.count(Article.id))
-        .join(Article, Article.outlet_id == Outlet.id, isouter=True)
-        .group_by(Outlet.name)
-        .order_by(Outlet.name)
-    )
-    return [(name, count) for name, count in rows]
-
-
-def recent_articles(session: Session, limit: int = 10) -> list[Article]:
-    return list(
-        session.scalars(
-            select(Article)
-            .options(selectinload(Article.outlet))
-            .order_by(Article.first_seen_at.desc(), Article.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 def sync_stories(session: Session, stories: Iterable[tuple[str, str]]) -> None:
     """Make the configured stories exist (name, query); matching is done by a later job."""
     for name, query in stories:
@@ -378,7 +322,3 @@ def sync_stories(session: Session, stories: Iterable[tuple[str, str]]) -> None:
         else:
             story.query = query
     session.flush()
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None

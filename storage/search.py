@@ -33,7 +33,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
 from storage.db import is_sqlite
-from storage.models import Article, ArticleStory, Outlet, Story, Version
+from storage.models import Article, ArticleStory, Outlet, Story
 from storage.query import (
     Query,
     QuerySyntaxError,
@@ -277,18 +277,10 @@ def _execute(session: Session, statement: Select[Any]) -> Sequence[Any]:
 
 
 def _latest_texts(session: Session, article_ids: list[int]) -> dict[int, str]:
-    """The text of each article's newest version, the source of its snippet."""
+    """The text of each article's newest version (kept on the article), for its snippet."""
     if not article_ids:
         return {}
-    newest = (
-        select(Version.article_id, func.max(Version.number).label("number"))
-        .where(Version.article_id.in_(article_ids))
-        .group_by(Version.article_id)
-        .subquery()
-    )
-    statement = select(Version.article_id, Version.text).join(
-        newest, (Version.article_id == newest.c.article_id) & (Version.number == newest.c.number)
-    )
+    statement = select(Article.id, Article.text).where(Article.id.in_(article_ids))
     return dict(session.execute(statement).all())
 
 

@@ -14,7 +14,8 @@ from pipeline.demo.samples import demo_config_toml, demo_sites
 from pipeline.demo.server import OutletServer
 from pipeline.render import console, print_crawl_summary
 from storage.db import make_engine, make_session_factory
-from storage.repository import articles_per_outlet, fetch_errors, recent_articles, run_summary
+from storage.export import articles_per_outlet, recent_articles
+from storage.runs import fetch_errors, run_summary
 
 
 def run_demo(database: Path, *, log_level: str = "WARNING") -> None:

@@ -15,7 +15,9 @@ from pipeline.cli import cli
 from pipeline.versions import content_hash
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
-from storage.repository import ArticleSnapshot, store_snapshot
+from pipeline.config import DEFAULT_SCHEDULE
+from pipeline.history import record_page
+from storage.repository import ArticleSnapshot
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -39,7 +41,7 @@ def db(tmp_path: Path) -> str:
             ],
             start=1,
         ):  # fmt: skip
-            store_snapshot(
+            record_page(
                 session,
                 ArticleSnapshot(
                     outlet="Axios" if n == 1 else "Politico",
@@ -53,6 +55,7 @@ def db(tmp_path: Path) -> str:
                     published_at=datetime(2023, 11, 13, 9 + n, tzinfo=UTC),
                     language="en",
                 ),
+                DEFAULT_SCHEDULE,
             )
     engine.dispose()
     return url

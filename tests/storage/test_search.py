@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
+from storage.blobs import pack
 from storage.models import Article, ArticleStory, Outlet, Story, Version
 from storage.query import QuerySyntaxError, Term, matches, parse_query
 from storage.search import index_article, remove_from_index, search_articles
@@ -35,12 +36,16 @@ def add_article(
         outlet=row,
         url=f"https://{outlet.lower().replace(' ', '-')}.example/{next(_serial)}",
         title=title,
+        text=text,
         published_at=published,
         removed_at=datetime(2024, 6, 1, tzinfo=UTC) if removed else None,
     )
     article.versions.append(
         Version(
-            number=1, title=title, text=text, content_hash=hashlib.sha256(text.encode()).hexdigest()
+            number=1,
+            title=title,
+            text_blob=pack(text, None, None).text,
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
         )
     )
     session.add(article)

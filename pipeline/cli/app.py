@@ -1,0 +1,161 @@
+"""The ``newsmon`` command group, its context and error handling.
+
+User errors (bad config, bad arguments, bad query, unknown article) exit with status 2 and one
+line on stderr; anything else unexpected exits with status 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+import click
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from pipeline import __version__
+from pipeline.config import Config, ConfigError, load_config, resolve_config_path
+from storage.db import DatabaseUrlError, make_engine, make_session_factory
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix; printed as one line, exit status 2."""
+
+    exit_code = EXIT_USER_ERROR
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"newsmon: error: {self.format_message()}", err=True)
+
+
+@dataclass
+class AppContext:
+    """What every command needs: the config (parsed once) and the database URL."""
+
+    config_path: Path
+    db_option: str | None
+    verbose: int
+    _config: Config | None = field(default=None, init=False)
+
+    def config(self, *, required: bool = False) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, missing_ok=not required)
+        return self._config
+
+    def database_url(self) -> str:
+        url = self.db_option or os.environ.get("NEWSMON_DATABASE_URL")
+        if url:
+            return url
+        config = self.config()
+        if config.database_url:
+            return _relative_to_config(config.database_url, config.path)
+        return config.default_database_url()
+
+
+def _relative_to_config(url: str, config_path: Path) -> str:
+    """A relative SQLite path in the config file is relative to that file, not to the cwd."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        relative = url[len(prefix) :]
+        if relative and not relative.startswith(":memory:"):
+            return prefix + str((config_path.parent / relative).resolve())
+    return url
+
+
+class NewsmonGroup(click.Group):
+    """Turns library errors into exit codes and one-line messages (no tracebacks)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from pipeline.crawl import CrawlFailed
+        from storage.query import QuerySyntaxError
+
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, DatabaseUrlError, QuerySyntaxError) as exc:
+            raise UserError(str(exc)) from None
+        except CrawlFailed as exc:
+            _fail(str(exc))
+        except OperationalError as exc:
+            _fail(f"database error: {exc.orig or exc}")
+        except SQLAlchemyError as exc:
+            _fail(f"database error: {exc}")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"newsmon: error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=NewsmonGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $NEWSMON_CONFIG, else ./newsmon.toml).",
+)
+@click.option("--db", "db_url", help="Database URL (default: $NEWSMON_DATABASE_URL, else config).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="newsmon")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_url: str | None, verbose: int) -> None:
+    """Follow news stories across outlets and see how each article changes.
+
+    \b
+    Example:
+        newsmon --config newsmon.toml crawl
+        newsmon search '"dissent memo" OR ceasefire' --since 2023-11-01
+    """
+    ctx.obj = AppContext(resolve_config_path(config_path), db_url, verbose)
+
+
+class open_session:
+    """A read session on an existing, migrated database (user error otherwise)."""
+
+    def __init__(self, app: AppContext) -> None:
+        self.url = app.database_url()
+
+    def __enter__(self) -> Any:
+        from storage.migrate import current_revision
+
+        self.engine = make_engine(self.url)
+        if current_revision(self.engine) is None:
+            self.engine.dispose()
+            raise UserError(
+                f"no newsmon database at {display_url(self.url)} "
+                "(run `newsmon init` or `newsmon crawl` first, or pass --db)"
+            )
+        self.session = make_session_factory(self.engine)()
+        return self.session
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+        self.engine.dispose()
+
+
+def parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UserError(f"{option}: not a date: {value!r} (use YYYY-MM-DD)") from None
+    if end_of_day and len(value) <= 10:
+        parsed = parsed.replace(hour=23, minute=59, second=59)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def log_level(verbose: int) -> str:
+    return {0: "ERROR", 1: "INFO"}.get(verbose, "DEBUG")
+
+
+def display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

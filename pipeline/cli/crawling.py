@@ -1,0 +1,108 @@
+"""Commands that write: ``init``, ``crawl``, ``demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.cli.app import (
+    AppContext,
+    UserError,
+    cli,
+    display_url,
+    log_level,
+)
+from pipeline.render import print_crawl_summary
+from storage.db import make_engine, make_session_factory
+
+
+@cli.command()
+@click.pass_obj
+def init(app: AppContext) -> None:
+    """Create or upgrade the database schema (safe to run again).
+
+    \b
+    Example:
+        newsmon --db sqlite:///news.db init
+    """
+    from pipeline.crawl import prepare_database
+
+    url = app.database_url()
+    prepare_database(app.config(), url)
+    click.echo(f"Database ready: {display_url(url)}")
+
+
+@cli.command()
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeatable).")
+@click.option(
+    "--recheck",
+    type=click.Choice(["due", "all", "none"]),
+    default="due",
+    show_default=True,
+    help="Which known articles to fetch again.",
+)
+@click.pass_obj
+def crawl(app: AppContext, outlets: tuple[str, ...], recheck: str) -> None:
+    """Crawl every configured outlet once: discover, fetch, extract and store.
+
+    Exits 0 even when some outlets fail; their errors are recorded and summarised.
+
+    \b
+    Example:
+        newsmon crawl --outlet Axios --outlet Politico
+    """
+    from pipeline.crawl import CrawlOptions, run_crawl
+
+    config = app.config(required=True)
+    if not config.outlets:
+        raise UserError(f"{config.path}: outlets: no outlets configured")
+    names = tuple(config.outlet(name).name for name in outlets)
+    url = app.database_url()
+    options = CrawlOptions(
+        outlets=names,
+        recheck=recheck,
+        progress_interval=5.0 if sys.stderr.isatty() or app.verbose else 0.0,
+        log_level=log_level(app.verbose),
+    )
+    chosen = names or tuple(o.name for o in config.outlets)
+    click.echo(f"Crawling {len(chosen)} outlet(s) into {display_url(url)} …", err=True)
+    run_id = run_crawl(config, url, options)
+    _print_run(url, run_id)
+
+
+def _print_run(url: str, run_id: int) -> None:
+    from storage.runs import fetch_errors, run_summary
+
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            print_crawl_summary(run_summary(session, run_id), fetch_errors(session, run_id))
+    finally:
+        engine.dispose()
+
+
+@cli.command()
+@click.option(
+    "--db",
+    "demo_db",
+    default="newsmon-demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite file for the demo.",
+)
+@click.pass_obj
+def demo(app: AppContext, demo_db: str) -> None:
+    """Crawl bundled sample outlets served on loopback, offline, into ./newsmon-demo.db.
+
+    \b
+    Example:
+        newsmon demo && newsmon --db sqlite:///newsmon-demo.db search election
+    """
+    from pipeline.demo.runner import run_demo
+
+    run_demo(Path(demo_db), log_level=log_level(app.verbose))
+
+
+# --- helpers ---------------------------------------------------------------------------------

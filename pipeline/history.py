@@ -1,0 +1,153 @@
+"""How a fetch changes an article's history: new article, new version, or just a check.
+
+Runs inside the caller's transaction. The decisions (what is a real change, when to look
+again) live in :mod:`pipeline.versions`; this module applies them to storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from pipeline.diffs import VersionText, summarise_change
+from pipeline.versions import Content, judge, next_check
+from storage.repository import (
+    ArticleSnapshot,
+    ChangeStats,
+    add_event,
+    add_version,
+    create_article,
+    find_article,
+    mark_removed,
+    record_check,
+    stored_times,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.orm import Session
+
+    from storage.models import Article
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one fetch did: ``kind`` is new-article, new-version, unchanged, rejected,
+    flip-flop, not-modified, removed or unknown."""
+
+    kind: str
+    article_id: int | None = None
+    version: int | None = None
+    reason: str | None = None
+
+
+def record_page(
+    session: Session, snapshot: ArticleSnapshot, schedule: Sequence[tuple[timedelta, timedelta]]
+) -> Outcome:
+    """Store an extracted page: a new article, a new version, or a check without change."""
+    article = find_article(session, [snapshot.url, *snapshot.aliases])
+    candidate = Content(snapshot.title, snapshot.text, tuple(snapshot.authors))
+    if article is None:
+        verdict = judge(None, candidate)
+        if verdict.kind == "rejected":
+            return Outcome("rejected", reason=verdict.reason)
+        article = create_article(session, snapshot)
+        add_version(session, article, snapshot, ChangeStats())
+        _checked(session, article, snapshot, schedule, changed=True)
+        return Outcome("new-article", article.id, 1)
+    previous = Content(article.title, article.text, tuple(article.authors or ()))
+    times = stored_times(session, article.id, candidate.hash)
+    verdict = judge(previous, candidate, times)
+    if verdict.kind == "new":
+        version = add_version(session, article, snapshot, _stats(previous, candidate))
+        _checked(session, article, snapshot, schedule, changed=True)
+        return Outcome("new-version", article.id, version.number)
+    if verdict.kind != "unchanged":
+        add_event(session, article.id, verdict.kind, verdict.reason, snapshot.fetched_at)
+    _checked(session, article, snapshot, schedule, changed=False)
+    return Outcome(verdict.kind, article.id, reason=verdict.reason)
+
+
+def record_unchanged_body(
+    session: Session,
+    article_id: int,
+    fetched_at: datetime,
+    schedule: Sequence[tuple[timedelta, timedelta]],
+    *,
+    not_modified: bool,
+) -> Outcome:
+    """A 304, or a body byte-identical to the last one: only the check is recorded."""
+    article = _article(session, article_id)
+    if article is None:
+        return Outcome("unknown", article_id)
+    record_check(
+        session,
+        article,
+        None,
+        checked_at=fetched_at,
+        next_check_at=_next(schedule, article, fetched_at),
+    )
+    return Outcome("not-modified" if not_modified else "unchanged", article_id)
+
+
+def record_gone(session: Session, article_id: int, fetched_at: datetime, status: int) -> Outcome:
+    """404/410: mark the article removed; keep checking on its schedule to see it return."""
+    article = _article(session, article_id)
+    if article is None:
+        return Outcome("unknown", article_id)
+    mark_removed(session, article, fetched_at, status)
+    return Outcome("removed", article_id, reason=f"HTTP {status}")
+
+
+def record_failed_extraction(
+    session: Session, article_id: int, fetched_at: datetime, reason: str
+) -> None:
+    add_event(session, article_id, "rejected", reason, fetched_at)
+
+
+def _checked(
+    session: Session,
+    article: Article,
+    snapshot: ArticleSnapshot,
+    schedule: Sequence[tuple[timedelta, timedelta]],
+    *,
+    changed: bool,
+) -> None:
+    at = snapshot.fetched_at
+    if changed:
+        article.last_changed_at = at
+    record_check(
+        session, article, snapshot, checked_at=at, next_check_at=_next(schedule, article, at)
+    )
+
+
+def _next(
+    schedule: Sequence[tuple[timedelta, timedelta]], article: Article, now: datetime
+) -> datetime | None:
+    """Age counts from the last real change (or first sighting): an edit makes it young again."""
+    since = article.last_changed_at or article.first_seen_at
+    return next_check(schedule, now, since)
+
+
+def _stats(previous: Content, candidate: Content) -> ChangeStats:
+    summary = summarise_change(
+        VersionText(previous.title, previous.text, previous.authors),
+        VersionText(candidate.title, candidate.text, candidate.authors),
+    )
+    return ChangeStats(
+        words_added=summary.words_added,
+        words_removed=summary.words_removed,
+        title_changed=summary.title_changed,
+        labels=summary.labels,
+    )
+
+
+def _article(session: Session, article_id: int) -> Article | None:
+    from storage.models import Article
+
+    return session.get(Article, article_id)

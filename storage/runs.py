@@ -1,0 +1,115 @@
+"""Crawl runs and fetch records. Functions take a Session and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import CrawlRun, CrawlRunOutlet, Fetch, Outlet
+from storage.repository import get_or_create_outlet
+
+
+def start_run(session: Session, *, pid: int | None = None) -> CrawlRun:
+    run = CrawlRun(started_at=datetime.now(UTC), status="running", pid=pid, stats={})
+    session.add(run)
+    session.flush()
+    return run
+
+
+@dataclass(slots=True)
+class OutletCounts:
+    discovered: int = 0
+    fetched: int = 0
+    new_articles: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    errors: int = 0
+    last_error: str | None = None
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    *,
+    status: str,
+    counts: dict[str, OutletCounts],
+    stats: dict[str, Any],
+    reason: str | None = None,
+) -> None:
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        return
+    run.finished_at = datetime.now(UTC)
+    run.status = status
+    run.reason = reason
+    run.stats = stats
+    for outlet_name, count in counts.items():
+        outlet = get_or_create_outlet(session, outlet_name)
+        row = session.scalar(
+            select(CrawlRunOutlet).where(
+                CrawlRunOutlet.run_id == run_id, CrawlRunOutlet.outlet_id == outlet.id
+            )
+        )
+        if row is None:
+            row = CrawlRunOutlet(run_id=run_id, outlet_id=outlet.id)
+            session.add(row)
+        row.discovered = count.discovered
+        row.fetched = count.fetched
+        row.new_articles = count.new_articles
+        row.new_versions = count.new_versions
+        row.unchanged = count.unchanged
+        row.errors = count.errors
+        row.last_error = count.last_error
+    session.flush()
+
+
+def fail_run(session: Session, run_id: int, reason: str) -> None:
+    """Close a run that crashed, was killed or never started."""
+    run = session.get(CrawlRun, run_id)
+    if run is not None and run.finished_at is None:
+        run.finished_at = datetime.now(UTC)
+        run.status = "failed"
+        run.reason = reason
+        session.flush()
+
+
+def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert fetch rows; ``outlet`` names are resolved to ids."""
+    outlet_ids: dict[str, int] = {}
+    objects = []
+    for row in rows:
+        data = dict(row)
+        name = data.pop("outlet", None)
+        if name and name not in outlet_ids:
+            outlet_ids[name] = get_or_create_outlet(session, name).id
+        objects.append(
+            Fetch(run_id=run_id, outlet_id=outlet_ids.get(name) if name else None, **data)
+        )
+    session.add_all(objects)
+    session.flush()
+
+
+def run_summary(session: Session, run_id: int) -> list[tuple[str, CrawlRunOutlet]]:
+    rows = session.execute(
+        select(Outlet.name, CrawlRunOutlet)
+        .join(CrawlRunOutlet, CrawlRunOutlet.outlet_id == Outlet.id)
+        .where(CrawlRunOutlet.run_id == run_id)
+        .order_by(Outlet.name)
+    )
+    return [(name, row) for name, row in rows]
+
+
+def fetch_errors(session: Session, run_id: int, limit: int = 50) -> list[Fetch]:
+    return list(
+        session.scalars(
+            select(Fetch)
+            .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
+            .order_by(Fetch.id)
+            .limit(limit)
+        )
+    )
