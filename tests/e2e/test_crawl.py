@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from storage.db import make_engine, make_session_factory
-from storage.repository import version_content
 from storage.models import Article, ArticleUrl, CrawlRun, CrawlRunOutlet, Fetch, Outlet, Version
+from storage.repository import version_content
 
 if TYPE_CHECKING:
     from tests.outlets import Scenario
@@ -93,7 +93,8 @@ def test_every_reachable_article_is_stored_once(crawled, local_outlets) -> None:
             assert item.title_contains in version.title
             text, raw = version_content(session, version)
             assert item.text_contains in " ".join(text.split())
-            assert raw and b"<html" in raw.lower()  # kept (compressed) for re-extraction
+            assert raw is not None  # kept (compressed) so the page can be re-extracted
+            assert b"<html" in raw.lower()
     engine.dispose()
 
 

@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.config import DEFAULT_SCHEDULE
+from pipeline.history import record_page
 from pipeline.versions import content_hash
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
-from pipeline.config import DEFAULT_SCHEDULE
-from pipeline.history import record_page
 from storage.repository import ArticleSnapshot
 
 
