@@ -240,8 +240,8 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
 class FetchLogMiddleware:
     """Report every HTTP exchange (each retry and redirect hop too) as a :class:`FetchRecord`.
 
-    Successful article responses are reported later by the item pipelines, which know whether
-    extraction succeeded and which article the fetch belongs to.
+    Article responses that reach the spider (2xx, and a recheck's 304/404/410) are reported
+    later by the item pipelines, which know what became of them and which article they belong to.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -254,8 +254,10 @@ class FetchLogMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        is_article = request.meta.get(KIND) == "article"
-        if not (is_article and 200 <= response.status < 300):
+        handled = 200 <= response.status < 300 or response.status in request.meta.get(
+            "handle_httpstatus_list", ()
+        )
+        if not (request.meta.get(KIND) == "article" and handled):
             error = None if response.status < 400 else response_status_message(response.status)
             self._report(request, response=response, error=error)
         return response

@@ -1,0 +1,83 @@
+"""What counts as a real change, and when an article is looked at again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipeline.config import DEFAULT_SCHEDULE
+from pipeline.versions import Content, content_hash, judge, next_check, normalise_text
+
+BODY = " ".join(
+    f"Sentence number {n} of a real news article about the council budget." for n in range(30)
+)
+
+
+def test_typography_and_whitespace_do_not_change_the_hash() -> None:
+    a = content_hash("“Quoted” — title", "It’s  a te\u00adst\n\n  with   spaces", ["Jane Doe"])
+    b = content_hash('"Quoted" - title', "It's a test\nwith spaces", ["Jane  Doe"])
+    assert a == b
+    assert normalise_text("co\u00adoperate") == "cooperate"
+
+
+def test_authors_are_part_of_the_content() -> None:
+    assert content_hash("t", BODY, ["A"]) != content_hash("t", BODY, ["B"])
+
+
+def test_new_article_and_unchanged_article() -> None:
+    first = Content("Budget vote", BODY)
+    assert judge(None, first).kind == "new"
+    assert judge(first, Content("Budget vote", BODY + "  ")).kind == "unchanged"
+
+
+def test_real_edit_is_a_new_version() -> None:
+    old = Content("Budget vote", BODY)
+    assert judge(old, Content("Budget vote delayed", BODY)).kind == "new"
+
+
+def test_tiny_extraction_is_rejected() -> None:
+    verdict = judge(Content("t", BODY), Content("t", "Too short."))
+    assert verdict.kind == "rejected"
+    assert "too short" in (verdict.reason or "")
+
+
+def test_drastically_shorter_extraction_is_rejected_as_truncated() -> None:
+    truncated = " ".join(BODY.split()[:100])
+    verdict = judge(Content("t", BODY), Content("t", truncated))
+    assert verdict.kind == "rejected"
+    assert "truncated" in (verdict.reason or "")
+
+
+def test_paywall_text_is_rejected() -> None:
+    walled = " ".join(BODY.split()[:250]) + " Subscribe now to continue reading."
+    verdict = judge(Content("t", BODY), Content("t", walled))
+    assert verdict.kind == "rejected"
+    assert "paywall" in (verdict.reason or "")
+
+
+def test_a_text_stored_twice_is_a_flip_flop() -> None:
+    old = Content("t", BODY)
+    other = Content("t", BODY + " One more sentence at the end of it.")
+    assert judge(old, other, stored_times=1).kind == "new"
+    assert judge(old, other, stored_times=2).kind == "flip-flop"
+
+
+@pytest.mark.parametrize(
+    ("age", "every"),
+    [
+        (timedelta(hours=1), timedelta(minutes=15)),
+        (timedelta(hours=5), timedelta(hours=1)),
+        (timedelta(days=3), timedelta(hours=3)),
+        (timedelta(days=20), timedelta(days=3)),
+        (timedelta(days=100), timedelta(days=30)),
+    ],
+)
+def test_recheck_interval_follows_the_age_schedule(age: timedelta, every: timedelta) -> None:
+    now = datetime(2023, 11, 20, tzinfo=UTC)
+    assert next_check(DEFAULT_SCHEDULE, now, now - age) == now + every
+
+
+def test_old_articles_are_never_checked_again() -> None:
+    now = datetime(2023, 11, 20, tzinfo=UTC)
+    assert next_check(DEFAULT_SCHEDULE, now, now - timedelta(days=400)) is None
