@@ -58,6 +58,7 @@ class NewsSpider(Spider):
         spider.known, spider.due = _load_known(
             settings.get("NEWSMON_DATABASE_URL"), spider.outlets, settings.get("NEWSMON_RECHECK")
         )
+        spider.recheck = settings.get("NEWSMON_RECHECK")
         spider.rechecked: set[int] = set()
         spider.seen: set[str] = set()
         spider.listed_as: dict[str, set[str]] = {}
@@ -129,15 +130,17 @@ class NewsSpider(Spider):
             return
         url = canonicalize_url(link.url)
         self.listed_as.setdefault(url, set()).add(link.url)
+        known = self.known.get(url) or self.known.get(link.url)
+        if known is not None:
+            if url not in self.seen:
+                stats.inc_value("newsmon/links_known")
+            self.seen.add(url)
+            if self._updated_upstream(link, known):
+                yield self._recheck(known, outlet, priority=5)  # due at once
+            return
         if url in self.seen:
             return
         self.seen.add(url)
-        known = self.known.get(url) or self.known.get(link.url)
-        if known is not None:
-            stats.inc_value("newsmon/links_known")
-            if _listed_since_check(link, known) and known.id not in self.rechecked:
-                yield self._recheck(known, outlet, priority=5)  # updated upstream: due at once
-            return
         if self.max_per_outlet and self.queued[outlet.name] >= self.max_per_outlet:
             stats.inc_value("newsmon/links_over_cap")
             return
@@ -148,6 +151,14 @@ class NewsSpider(Spider):
         request.meta["newsmon_listed"] = link
         request.meta["newsmon_listed_url"] = link.url
         yield request
+
+    def _updated_upstream(self, link: Link, known: KnownArticle) -> bool:
+        """A feed or sitemap dates the article after our last look (and it is not queued yet)."""
+        return (
+            self.recheck != "none"
+            and known.id not in self.rechecked
+            and _listed_since_check(link, known)
+        )
 
     def _is_stale(self, link: Link) -> bool:
         listed = link.listed_date

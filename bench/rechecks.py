@@ -1,0 +1,618 @@
+"""Recheck benchmark: what rechecking N stored articles costs next to their first crawl, one run.
+
+Usage (from the repo root, with the project installed: ``pip install -e .``)::
+
+    python bench/rechecks.py                       # 600 articles over 4 outlets, a few minutes
+    python bench/rechecks.py --articles 100 --outlets 2
+
+Real corpus pages are served as K local outlets (RSS feed + news sitemap, ETag and Last-Modified
+on every page) on 127.0.0.30 and up. Each step is a fresh ``python -m pipeline crawl``
+subprocess: the first crawl, a ``--recheck all`` answered with 304s, a ``--recheck all`` of the
+same bytes without validators (raw-hash path), and a ``--recheck all`` after a small edit of every
+article. Prints markdown tables and writes them to ``bench/results/rechecks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+from importlib.metadata import version
+from itertools import chain, islice
+from pathlib import Path
+
+import lxml.html
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bench.scoring import BenchPage, load_corpus
+from pipeline.demo.samples import OutletEntry, config_toml
+from pipeline.demo.server import Handler, OutletServer, RequestInfo, Route, Site
+from pipeline.demo.sitebuilder import (
+    SiteOptions,
+    SourcePage,
+    build_site,
+    discovery_urls,
+    guess_title,
+    slug_from_url,
+)
+from storage.db import make_engine, make_session_factory
+from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Version
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS_ROOT = REPO_ROOT.parent / "shared" / "corpus"
+RESULTS_FILE = REPO_ROOT / "bench" / "results" / "rechecks.md"
+CORPORA = ("extraction-bench", "wcxb-dev-articles")
+FIRST_ADDRESS = 30  # outlets on 127.0.0.30, .31, ...
+OPTIONS = SiteOptions(rss=True, news_sitemap=True)
+USER_AGENT = "newsmon-bench"
+CONCURRENCY = 16
+TIMEOUT = 3600.0
+RECHECK_TARGET = 0.10
+BYTES_TARGET = 0.25
+APPENDED = "A spokesperson confirmed the account on Tuesday evening."
+_NUMBER = re.compile(r"\b\d+\b")
+_MIN_CHUNK = 60  # characters of a text node worth editing
+_NOT_TEXT = frozenset({"script", "style", "noscript", "textarea", "template"})
+NOT_EDITED = "not edited (no text node of the stored text found once in the page)"
+_RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
+
+# Server modes, switched between crawls.
+VALIDATORS = "validators"  # pages as built: ETag + Last-Modified, so rechecks get 304s
+BARE = "bare"  # the same bytes without ETag/Last-Modified: the raw-hash path
+EDITED = "edited"  # every article with one small edit
+
+
+@dataclass
+class Switch:
+    """What every route serves right now; the bench flips it between crawls."""
+
+    mode: str = VALIDATORS
+    edits: dict[str, Route] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True, slots=True)
+class Outlets:
+    """The served outlets, with the article paths of each (the empty one has none)."""
+
+    sites: list[Site]
+    articles: dict[str, list[str]]
+    empty: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """One subprocess: wall time from start to exit and its peak RSS."""
+
+    wall: float
+    peak_rss_kb: int | None
+    stdout: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One row of the results table."""
+
+    name: str
+    timed: Timed
+    requests: int
+    status_200: int
+    status_304: int
+    new_versions: int
+    unchanged: int
+    db_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class VersionSizes:
+    """Stored bytes of versions 1 and 2 of every edited article."""
+
+    v1: list[int]
+    v2: list[int]
+    ratios: list[float]
+    v2_delta: int
+    v2_total: int
+
+
+# --- pages and outlets -------------------------------------------------------------------------
+
+
+def load_pages(corpus_root: Path, count: int) -> list[BenchPage]:
+    """The first ``count`` pages of extraction-bench, then wcxb-dev-articles."""
+    corpora = (load_corpus(corpus_root / name) for name in CORPORA)
+    pages = list(islice(chain.from_iterable(corpora), count))
+    if len(pages) < count:
+        raise SystemExit(f"only {len(pages)} corpus pages under {corpus_root}, {count} asked")
+    return pages
+
+
+def source_pages(pages: list[BenchPage], now: datetime) -> list[SourcePage]:
+    """Distinct slugs, published over the last 20 hours: young, never stale."""
+    spread = timedelta(hours=20) / max(len(pages), 1)
+    return [
+        SourcePage(
+            html=page.html,
+            original_url=page.url,
+            title=guess_title(page.html) or f"Article {index}",
+            published=now - timedelta(minutes=1) - index * spread,
+            slug=f"{index:04d}-{slug_from_url(page.url)[:60]}",
+        )
+        for index, page in enumerate(pages)
+    ]
+
+
+def build_outlets(pages: list[SourcePage], outlets: int, switch: Switch) -> Outlets:
+    """``outlets`` outlets sharing the pages round-robin, plus one outlet with no articles."""
+    sites, articles = [], {}
+    for k in range(outlets):
+        name = f"Bench Outlet {k + 1}"
+        mine = pages[k::outlets]
+        site = build_site(name, f"127.0.0.{FIRST_ADDRESS + k}", mine, OPTIONS)
+        sites.append(_switchable(site, switch))
+        articles[name] = [page.path for page in mine]
+    empty = "Empty Outlet"
+    sites.append(_switchable(build_site(empty, f"127.0.0.{FIRST_ADDRESS + outlets}", []), switch))
+    return Outlets(sites, articles, empty)
+
+
+def _switchable(site: Site, switch: Switch) -> Site:
+    site.routes = {path: _switch_route(path, h, switch) for path, h in site.routes.items()}
+    return site
+
+
+def _switch_route(path: str, original: Handler, switch: Switch) -> Handler:
+    def handler(request: RequestInfo) -> Route:
+        mode = switch.mode
+        if mode == EDITED and path in switch.edits:
+            return switch.edits[path]
+        route = original(request) if callable(original) else original
+        if mode == BARE:
+            kept = {
+                k: v for k, v in route.headers.items() if k.lower() not in ("etag", "last-modified")
+            }
+            return Route(route.body, route.content_type, route.status, kept)
+        return route
+
+    return handler
+
+
+# --- small edits -------------------------------------------------------------------------------
+
+
+def make_edits(
+    server: OutletServer, outlets: Outlets, texts: dict[str, str]
+) -> tuple[dict[str, Route], dict[str, int]]:
+    """One small edit per stored article, in a text node that made it into its stored text.
+
+    The edit is made in the served bytes (not by re-serialising the page), so the raw HTML
+    differs from version 1 by a few bytes, as it would on a real site.
+    """
+    edits: dict[str, Route] = {}
+    kinds: dict[str, int] = {}
+    now = format_datetime(datetime.now(UTC), usegmt=True)
+    for site in outlets.sites:
+        for index, path in enumerate(outlets.articles.get(site.name, [])):
+            url = server.url(site.name, path)
+            if url not in texts:
+                continue
+            request = RequestInfo(site.address, server.port, "GET", path, {})
+            original = site.routes[path]
+            route = original(request) if callable(original) else original
+            edited = edit_page(route.body, texts[url], number=index % 2 == 0)
+            if edited is None:
+                kinds[NOT_EDITED] = kinds.get(NOT_EDITED, 0) + 1
+                continue
+            body, kind = edited
+            etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+            headers = {"ETag": etag, "Last-Modified": now}
+            edits[path] = Route(body, route.content_type, headers=headers)
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return edits, kinds
+
+
+def edit_page(body: bytes, stored_text: str, *, number: bool) -> tuple[bytes, str] | None:
+    """Change one number (``number``) or append a sentence in a text node of the stored text.
+
+    None when no text node of the stored text occurs exactly once in the page's bytes.
+    """
+    html = body.decode("utf-8")
+    text = " ".join(stored_text.split())
+    for chunk in _text_chunks(lxml.html.document_fromstring(body)):
+        if " ".join(chunk.split()) not in text:
+            continue
+        for form in (chunk, escape(chunk, quote=False)):
+            if html.count(form) == 1:
+                edited, kind = _edit_chunk(form, number)
+                return html.replace(form, edited).encode("utf-8"), kind
+    return None
+
+
+def _text_chunks(tree: lxml.html.HtmlElement) -> Iterator[str]:
+    """Long text nodes, those inside ``<p>`` first (some pages have no ``<p>`` at all)."""
+    for paragraph in tree.iter("p"):
+        yield from _long(paragraph.itertext())
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag not in _NOT_TEXT:
+            yield from _long((element.text or "", element.tail or ""))
+
+
+def _long(chunks: Iterable[str]) -> Iterator[str]:
+    for chunk in chunks:
+        chunk = chunk.strip()
+        if len(chunk) >= _MIN_CHUNK:
+            yield chunk
+
+
+def _edit_chunk(chunk: str, number: bool) -> tuple[str, str]:
+    found = _NUMBER.search(chunk) if number else None
+    if found is None:
+        return f"{chunk} {APPENDED}", "sentence appended"
+    changed = str(int(found.group()) + 1)
+    return chunk[: found.start()] + changed + chunk[found.end() :], "number changed"
+
+
+# --- subprocesses --------------------------------------------------------------------------------
+
+
+def crawl_env() -> dict[str, str]:
+    """No proxy may see loopback traffic (or send anything elsewhere)."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_newsmon(args: list[str], workdir: Path) -> Timed:
+    """``python -m pipeline ARGS``, timed start to exit; peak RSS from ``/usr/bin/time -v``."""
+    command = [sys.executable, "-m", "pipeline", *args]
+    time_file = workdir / "time.txt"
+    gnu_time = shutil.which("time", path="/usr/bin")
+    if gnu_time:
+        command = [gnu_time, "-v", "-o", str(time_file), *command]
+    start = time.perf_counter()
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        env=crawl_env(),
+        cwd=workdir,
+        check=False,
+    )
+    wall = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return Timed(wall, _peak_rss_kb(time_file) if gnu_time else None, result.stdout)
+
+
+def _peak_rss_kb(time_file: Path) -> int | None:
+    found = _RSS.search(time_file.read_text(encoding="utf-8", errors="replace"))
+    return int(found.group(1)) if found else None
+
+
+def write_config(path: Path, db_url: str, entries: list[OutletEntry]) -> Path:
+    """The demo's loopback config with no delay and high per-outlet concurrency."""
+    text = config_toml(db_url, entries, user_agent=USER_AGENT)
+    text = text.replace("[crawl]\n", f"[crawl]\nconcurrency_per_outlet = {CONCURRENCY}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def outlet_entries(server: OutletServer, names: list[str]) -> list[OutletEntry]:
+    entries = []
+    for name in names:
+        found = discovery_urls(server.base_url(name), OPTIONS)
+        entries.append(OutletEntry(name, found.feeds, found.sitemaps, found.sections))
+    return entries
+
+
+# --- database figures ----------------------------------------------------------------------------
+
+
+@contextmanager
+def session_for(db_url: str) -> Iterator[Session]:
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def run_figures(db_url: str) -> tuple[int, int, int, int]:
+    """Of the latest crawl run: 200 and 304 fetches, total versions, unchanged articles."""
+    with session_for(db_url) as session:
+        run_id = session.scalar(select(func.max(CrawlRun.id)))
+        statuses = dict(
+            session.execute(
+                select(Fetch.status, func.count())
+                .where(Fetch.run_id == run_id, Fetch.kind == "article")
+                .group_by(Fetch.status)
+            ).all()
+        )
+        versions = session.scalar(select(func.count()).select_from(Version))
+        unchanged = session.scalar(
+            select(func.coalesce(func.sum(CrawlRunOutlet.unchanged), 0)).where(
+                CrawlRunOutlet.run_id == run_id
+            )
+        )
+    return statuses.get(200, 0), statuses.get(304, 0), versions or 0, unchanged or 0
+
+
+def stored_texts(db_url: str) -> dict[str, str]:
+    with session_for(db_url) as session:
+        rows = session.execute(select(Article.url, Article.text)).all()
+    return {str(url): str(text) for url, text in rows}
+
+
+def version_sizes(db_url: str) -> VersionSizes:
+    with session_for(db_url) as session:
+        rows = session.execute(
+            select(Version.article_id, Version.number, Version.stored_bytes, Version.codec)
+        ).all()
+    first = {a: size for a, n, size, _ in rows if n == 1}
+    second = {a: (size, codec) for a, n, size, codec in rows if n == 2}
+    pairs = [(first[a], size) for a, (size, _) in second.items() if a in first]
+    return VersionSizes(
+        v1=list(first.values()),
+        v2=[size for size, _ in second.values()],
+        ratios=[v2 / v1 for v1, v2 in pairs if v1],
+        v2_delta=sum(codec == "zstd+dict" for _, codec in second.values()),
+        v2_total=len(second),
+    )
+
+
+def fresh_sqlite(path: Path) -> str:
+    """A URL for a new, empty database file (a kept ``--workdir`` may hold an old one)."""
+    for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        old.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def db_size(db_url: str) -> int:
+    """The SQLite file plus its write-ahead log, if any is left."""
+    path = Path(db_url.removeprefix("sqlite:///"))
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    """The served outlets, the working folder and the steps measured so far."""
+
+    server: OutletServer
+    switch: Switch
+    outlets: Outlets
+    workdir: Path
+    config: Path
+    db_url: str
+    steps: list[Step] = field(default_factory=list)
+    versions: int = 0
+
+    def crawl(self, name: str, mode: str, *extra: str) -> Step:
+        self.switch.mode = mode
+        self.server.clear_requests()
+        timed = run_newsmon(["--config", str(self.config), "crawl", *extra], self.workdir)
+        ok, not_modified, versions, unchanged = run_figures(self.db_url)
+        step = Step(
+            name,
+            timed,
+            len(self.server.requests),
+            ok,
+            not_modified,
+            versions - self.versions,
+            unchanged,
+            db_size(self.db_url),
+        )
+        self.versions = versions
+        self.steps.append(step)
+        print(f"  {name}: {timed.wall:.1f} s", file=sys.stderr, flush=True)
+        return step
+
+
+def startup_costs(server: OutletServer, outlets: Outlets, workdir: Path) -> list[tuple[str, Timed]]:
+    """Fixed overhead of a crawl subprocess: interpreter + CLI, then an outlet with no articles."""
+    db_url = fresh_sqlite(workdir / "empty.db")
+    config = write_config(workdir / "empty.toml", db_url, outlet_entries(server, [outlets.empty]))
+    crawl = ["--config", str(config), "crawl"]
+    return [
+        ("`newsmon --help`", run_newsmon(["--help"], workdir)),
+        ("crawl, 0 articles, new DB", run_newsmon(crawl, workdir)),
+        ("crawl, 0 articles, existing DB", run_newsmon(crawl, workdir)),
+    ]
+
+
+def run_bench(
+    pages: list[SourcePage], outlet_count: int, workdir: Path
+) -> tuple[Bench, list[tuple[str, Timed]], VersionSizes, dict[str, int]]:
+    switch = Switch()
+    outlets = build_outlets(pages, outlet_count, switch)
+    with OutletServer(outlets.sites) as server:
+        startup = startup_costs(server, outlets, workdir)
+        db_url = fresh_sqlite(workdir / "news.db")
+        names = list(outlets.articles)
+        config = write_config(workdir / "newsmon.toml", db_url, outlet_entries(server, names))
+        bench = Bench(server, switch, outlets, workdir, config, db_url)
+        first = bench.crawl("first crawl", VALIDATORS)
+        served = sum(len(paths) for paths in outlets.articles.values())
+        _expect(first.new_versions == served, f"{first.new_versions} of {served} stored")
+        for name, mode in (("recheck, 304 path", VALIDATORS), ("recheck, hash path", BARE)):
+            step = bench.crawl(name, mode, "--recheck", "all")
+            _expect(step.new_versions == 0, f"{name}: {step.new_versions} new versions")
+        switch.edits, kinds = make_edits(server, outlets, stored_texts(db_url))
+        step = bench.crawl("recheck, small edits", EDITED, "--recheck", "all")
+        edited = len(switch.edits)
+        _expect(step.new_versions == edited, f"{step.new_versions} new versions, {edited} edits")
+    return bench, startup, version_sizes(db_url), kinds
+
+
+def _expect(condition: bool, problem: str) -> None:
+    if not condition:
+        raise SystemExit(f"benchmark assertion failed: {problem}")
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def steps_table(steps: list[Step], articles: int) -> str:
+    first = steps[0].timed.wall
+    lines = [
+        "| step | wall s | ÷ first crawl | articles/s | requests | 200 | 304 | new versions "
+        "| unchanged | peak RSS MB | DB MB |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in steps:
+        lines.append(
+            f"| {s.name} | {s.timed.wall:.2f} | {s.timed.wall / first:.3f} "
+            f"| {articles / s.timed.wall:.1f} | {s.requests} | {s.status_200} | {s.status_304} "
+            f"| {s.new_versions} | {s.unchanged} | {_mb(s.timed.peak_rss_kb)} "
+            f"| {s.db_bytes / 1e6:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def startup_table(startup: list[tuple[str, Timed]]) -> str:
+    lines = ["| fixed cost | wall s | peak RSS MB |", "| --- | ---: | ---: |"]
+    lines += [f"| {name} | {t.wall:.2f} | {_mb(t.peak_rss_kb)} |" for name, t in startup]
+    return "\n".join(lines)
+
+
+def sizes_table(sizes: VersionSizes, kinds: dict[str, int]) -> str:
+    mean_ratio = statistics.fmean(sizes.v2) / statistics.fmean(sizes.v1)
+    over = sum(r > BYTES_TARGET for r in sizes.ratios)
+    edits = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
+    return "\n".join(
+        [
+            "| stored_bytes (text + raw HTML) | mean | median |",
+            "| --- | ---: | ---: |",
+            f"| version 1 ({len(sizes.v1)}) | {statistics.fmean(sizes.v1):,.0f} "
+            f"| {statistics.median(sizes.v1):,.0f} |",
+            f"| version 2 ({len(sizes.v2)}) | {statistics.fmean(sizes.v2):,.0f} "
+            f"| {statistics.median(sizes.v2):,.0f} |",
+            f"| v2 / v1 | {mean_ratio:.3f} (of means) | {statistics.median(sizes.ratios):.3f} "
+            "(per article) |",
+            "",
+            f"Edits: {edits}. Version 2 stored as `zstd+dict`: {sizes.v2_delta} of "
+            f"{sizes.v2_total}; per-article v2/v1 above {BYTES_TARGET}: {over} "
+            f"(max {max(sizes.ratios):.3f}).",
+        ]
+    )
+
+
+def acceptance(steps: list[Step], sizes: VersionSizes) -> str:
+    first = steps[0].timed.wall
+    checks = [
+        (f"{s.name}: wall ÷ first crawl", s.timed.wall / first, RECHECK_TARGET) for s in steps[1:3]
+    ]
+    checks.append(
+        (
+            "small-edit version: mean stored bytes v2 ÷ v1",
+            statistics.fmean(sizes.v2) / statistics.fmean(sizes.v1),
+            BYTES_TARGET,
+        )
+    )
+    return "\n".join(
+        f"- {label}: {value:.3f} (target ≤ {target:.2f}) — {'met' if value <= target else 'MISSED'}"
+        for label, value, target in checks
+    )
+
+
+def environment_line(articles: int, outlets: int) -> str:
+    packages = ("scrapy", "trafilatura", "SQLAlchemy", "Twisted", "zstandard")
+    versions = ", ".join(f"{name} {version(name)}" for name in packages)
+    today = datetime.now(UTC).date().isoformat()
+    return (
+        f"Run {today} on Python {platform.python_version()} ({platform.machine()}, "
+        f"nproc {os.cpu_count()}): {versions}. N = {articles} articles over K = {outlets} "
+        f'outlets; `delay = "0s"`, `concurrency_per_outlet = {CONCURRENCY}`; peak RSS from '
+        "`/usr/bin/time -v`; server (stdlib `http.server`) in the benchmark process."
+    )
+
+
+def _mb(kb: int | None) -> str:
+    return f"{kb / 1024:.0f}" if kb is not None else "n/a"
+
+
+def report(
+    bench: Bench, startup: list[tuple[str, Timed]], sizes: VersionSizes, kinds: dict[str, int]
+) -> str:
+    articles = sum(len(paths) for paths in bench.outlets.articles.values())
+    return "\n\n".join(
+        [
+            "# Versions and rechecks",
+            environment_line(articles, len(bench.outlets.articles)),
+            steps_table(bench.steps, articles),
+            startup_table(startup),
+            sizes_table(sizes, kinds),
+            "Acceptance (issue 3):\n\n" + acceptance(bench.steps, sizes),
+        ]
+    )
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--articles", type=int, default=600, help="N articles (default 600)")
+    parser.add_argument("--outlets", type=int, default=4, help="K outlets (default 4)")
+    parser.add_argument(
+        "--corpus-root",
+        type=Path,
+        default=Path(os.environ.get("NEWSMON_CORPUS", DEFAULT_CORPUS_ROOT)),
+        help="folder holding the corpora (default: $NEWSMON_CORPUS or ../shared/corpus)",
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="markdown file")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep config, DB and logs here (default: temp)"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.outlets <= 200 or args.articles < 1:
+        parser.error("need 1 to 200 outlets and at least one article")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    now = datetime.now(UTC).replace(microsecond=0)
+    pages = source_pages(load_pages(args.corpus_root, args.articles), now)
+    with _workdir(args.workdir) as workdir:
+        bench, startup, sizes, kinds = run_bench(pages, args.outlets, workdir)
+    text = report(bench, startup, sizes, kinds)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+@contextmanager
+def _workdir(chosen: Path | None) -> Iterator[Path]:
+    if chosen is not None:
+        chosen.mkdir(parents=True, exist_ok=True)
+        yield chosen
+        return
+    with tempfile.TemporaryDirectory(prefix="newsmon-rechecks-") as folder:
+        yield Path(folder)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

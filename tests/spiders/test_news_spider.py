@@ -1,0 +1,100 @@
+"""The news spider's decisions, without a network: what gets queued, with which headers."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scrapy import Request
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from spiders.discovery import Link
+from spiders.news import NewsSpider
+from storage.repository import KnownArticle
+
+NOW = datetime.now(UTC)
+
+
+def make_spider(tmp_path: Path, recheck: str = "due") -> NewsSpider:
+    config = tmp_path / "newsmon.toml"
+    config.write_text(
+        '[[outlets]]\nname = "N"\nfeeds = ["https://news.example/feed"]\n', encoding="utf-8"
+    )
+    settings = Settings()
+    settings.setmodule("pipeline.settings")
+    settings.update(
+        {
+            "NEWSMON_CONFIG": str(config),
+            "NEWSMON_DATABASE_URL": "",
+            "NEWSMON_RECHECK": recheck,
+            "TWISTED_REACTOR": None,  # unit test: no reactor is started
+            "EXTENSIONS": {},  # nor database bookkeeping
+        }
+    )
+    import twisted.internet.reactor  # noqa: F401  (the crawler wants one installed; never run)
+
+    crawler = get_crawler(NewsSpider, settings.copy_to_dict())
+    crawler._apply_settings()
+    return NewsSpider.from_crawler(crawler)
+
+
+def known(url: str, checked_hours_ago: float = 1, article_id: int = 7) -> KnownArticle:
+    return KnownArticle(
+        id=article_id, outlet="N", url=url,
+        last_checked_at=NOW - timedelta(hours=checked_hours_ago), next_check_at=None,
+        etag='"abc"', last_modified="Mon, 13 Nov 2023 10:00:00 GMT", raw_hash="f" * 64,
+        removed=False,
+    )  # fmt: skip
+
+
+def consider(spider: NewsSpider, link: Link) -> list[Request]:
+    return list(spider._consider(link, spider.outlets["N"], via="feed"))
+
+
+def test_new_article_is_queued_once_without_tracking_parameters(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    link = Link("https://news.example/2023/11/13/memo-story?utm_source=rss")
+    (request,) = consider(spider, link)
+    assert request.url == "https://news.example/2023/11/13/memo-story"
+    assert consider(spider, Link("https://news.example/2023/11/13/memo-story")) == []
+
+
+def test_stale_and_offsite_links_are_skipped(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    old = Link("https://news.example/2019/01/01/old-story", published_at=NOW - timedelta(days=400))
+    assert consider(spider, old) == []
+    assert consider(spider, Link("https://elsewhere.example/2023/11/13/story")) == []
+
+
+def test_known_article_listed_with_a_newer_date_is_rechecked_at_once(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    url = "https://news.example/2023/11/13/memo-story"
+    spider.known = {url: known(url)}
+    assert consider(spider, Link(url, modified_at=NOW - timedelta(hours=3))) == []
+    (request,) = consider(spider, Link(url, modified_at=NOW))
+    assert request.meta["newsmon_article_id"] == 7
+    assert request.headers[b"If-None-Match"] == b'"abc"'
+    assert request.headers[b"If-Modified-Since"] == b"Mon, 13 Nov 2023 10:00:00 GMT"
+    assert 304 in request.meta["handle_httpstatus_list"]
+
+
+def test_listing_dates_trigger_no_recheck_when_rechecks_are_off(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path, recheck="none")
+    url = "https://news.example/2023/11/13/memo-story"
+    spider.known = {url: known(url)}
+    assert consider(spider, Link(url, modified_at=NOW)) == []
+
+
+def test_due_articles_go_most_overdue_first(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    spider.due = [known(f"https://news.example/a-b-{n}", article_id=n) for n in range(3)]
+
+    async def collect() -> list[Request]:
+        return [r async for r in spider.start()]
+
+    requests = asyncio.run(collect())
+    rechecks = [r for r in requests if "newsmon_article_id" in r.meta]
+    ordered = sorted(rechecks, key=lambda r: -r.priority)
+    assert [r.meta["newsmon_article_id"] for r in ordered] == [0, 1, 2]
