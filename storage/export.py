@@ -67,6 +67,10 @@ def article_record(article: Article, *, include_text: bool = True) -> dict[str, 
                 **({"text": texts[v.number]} if include_text else {}),
                 "authors": list(v.authors or []),
                 "content_hash": v.content_hash,
+                "words_added": v.words_added,
+                "words_removed": v.words_removed,
+                "title_changed": v.title_changed,
+                "labels": list(v.labels or []),
             }
             for v in article.versions
         ],

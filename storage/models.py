@@ -157,7 +157,11 @@ class Version(Base):
     """
 
     __tablename__ = "versions"
-    __table_args__ = (UniqueConstraint("article_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "number"),
+        # "articles whose headline changed this week" is one index range scan
+        Index("ix_versions_title_changed_fetched_at", "title_changed", "fetched_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(
@@ -176,7 +180,7 @@ class Version(Base):
     raw_content_type: Mapped[str | None] = mapped_column(String(200))
     words_added: Mapped[int] = mapped_column(default=0)
     words_removed: Mapped[int] = mapped_column(default=0)
-    title_changed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    title_changed: Mapped[bool] = mapped_column(Boolean, default=False)
     labels: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     article: Mapped[Article] = relationship(back_populates="versions")

@@ -38,3 +38,49 @@ def test_sqlite_upgrade_matches_models(sqlite_url: str) -> None:
 
 def test_postgres_upgrade_matches_models(postgres_url: str) -> None:
     assert_matches_models(postgres_url)
+
+
+def test_versions_written_before_compression_survive_the_upgrade(sqlite_url: str) -> None:
+    """0001 stored plain version text; 0002 compresses it and copies the latest to the article."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.migrate import alembic_config
+    from storage.repository import version_content
+
+    command.downgrade(alembic_config(sqlite_url), "0001")
+    engine = make_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO outlets (id, name, created_at) VALUES (1, 'A', '2023-11-13')")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, outlet_id, url, title, authors, first_seen_at) "
+                "VALUES (1, 1, 'https://a.example/1', 'T', '[]', '2023-11-13')"
+            )
+        )
+        for number, body in ((1, "first text"), (2, "second text")):
+            connection.execute(
+                text(
+                    "INSERT INTO versions (article_id, number, fetched_at, title, text, authors, "
+                    "content_hash, words_added, words_removed, title_changed, labels) VALUES "
+                    "(1, :n, '2023-11-13', 'T', :body, '[]', :hash, 0, 0, 0, '[]')"
+                ),
+                {"n": number, "body": body, "hash": str(number) * 64},
+            )
+    engine.dispose()
+    upgrade_database(sqlite_url)
+    from storage.db import make_session_factory
+    from storage.models import Article
+
+    engine = make_engine(sqlite_url)
+    with make_session_factory(engine)() as session:
+        article = session.get(Article, 1)
+        assert article is not None
+        assert article.text == "second text"
+        assert [version_content(session, v)[0] for v in article.versions] == [
+            "first text",
+            "second text",
+        ]
+    engine.dispose()

@@ -57,6 +57,10 @@ def upgrade() -> None:
     _compress_existing_texts()
     with op.batch_alter_table("versions", schema=None) as batch_op:
         batch_op.alter_column("text_blob", existing_type=sa.LargeBinary(), nullable=False)
+        batch_op.drop_index("ix_versions_title_changed")
+        batch_op.create_index(
+            "ix_versions_title_changed_fetched_at", ["title_changed", "fetched_at"], unique=False
+        )
         batch_op.drop_column("raw_encoding")
         batch_op.drop_column("text")
 
@@ -93,6 +97,8 @@ def _compress_existing_texts() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("versions", schema=None) as batch_op:
+        batch_op.drop_index("ix_versions_title_changed_fetched_at")
+        batch_op.create_index("ix_versions_title_changed", ["title_changed"], unique=False)
         batch_op.add_column(sa.Column("text", sa.Text(), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("raw_encoding", sa.String(length=20), nullable=True))
         batch_op.drop_column("stored_bytes")
