@@ -80,9 +80,39 @@ class CrawlConfig:
 
 @dataclass(frozen=True, slots=True)
 class VersionsConfig:
-    """Age-based recheck schedule: (max article age, recheck every) pairs, ascending by age."""
+    """Age-based recheck schedule: (max article age, recheck every) pairs, ascending by age.
+
+    ``raw_html_retention``: raw HTML of versions older than this is dropped by maintenance
+    (0 keeps it forever); the extracted text is always kept.
+    """
 
     schedule: tuple[tuple[timedelta, timedelta], ...] = DEFAULT_SCHEDULE
+    raw_html_retention: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """The background scheduler (``newsmon run``)."""
+
+    crawl_time_limit: timedelta = timedelta(minutes=30)
+    grace_period: timedelta = timedelta(seconds=30)
+    jitter: timedelta = timedelta(seconds=60)
+    recheck_interval: timedelta = timedelta(minutes=5)
+    maintenance_interval: timedelta = timedelta(hours=6)
+    misfire_grace: timedelta = timedelta(minutes=10)
+    log_file: str = ""
+    log_max_bytes: int = 10 * 1024 * 1024
+    log_backups: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DedupeConfig:
+    """Duplicate detection and story grouping."""
+
+    tracking_params: tuple[str, ...] = ()
+    syndication_threshold: float = 0.7
+    story_threshold: float = 0.3
+    story_window: timedelta = timedelta(days=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +159,8 @@ class Config:
     database_url: str | None = None
     crawl: CrawlConfig = field(default_factory=CrawlConfig)
     versions: VersionsConfig = field(default_factory=VersionsConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     outlets: tuple[OutletConfig, ...] = ()
     stories: tuple[StoryConfig, ...] = ()
 
@@ -171,45 +203,57 @@ def load_config(path: Path | str, *, missing_ok: bool = False) -> Config:
 def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     """Validate an already-parsed TOML document."""
     reader = _Reader(path)
-    reader.only_keys(data, "", {"database", "crawl", "versions", "outlets", "stories"})
+    sections = {"database", "crawl", "versions", "run", "dedupe", "outlets", "stories"}
+    reader.only_keys(data, "", sections)
     database = reader.table(data, "database")
     reader.only_keys(database, "database", {"url"})
     outlets = _parse_outlets(reader, data.get("outlets", []))
     return Config(
         path=path,
         database_url=reader.optional(database, "database", "url", str),
-        crawl=_parse_crawl(reader, reader.table(data, "crawl")),
+        crawl=_parse_flat(reader, reader.table(data, "crawl"), "crawl", CrawlConfig),
         versions=_parse_versions(reader, reader.table(data, "versions")),
+        run=_parse_flat(reader, reader.table(data, "run"), "run", RunConfig),
+        dedupe=_parse_flat(reader, reader.table(data, "dedupe"), "dedupe", DedupeConfig),
         outlets=outlets,
         stories=_parse_stories(reader, data.get("stories", []), outlets),
     )
 
 
-def _parse_crawl(reader: _Reader, table: Mapping[str, Any]) -> CrawlConfig:
-    defaults = CrawlConfig()
-    names = set(CrawlConfig.__dataclass_fields__)
-    reader.only_keys(table, "crawl", names)
+def _parse_flat(reader: _Reader, table: Mapping[str, Any], section: str, cls: type[T]) -> T:
+    """A section of scalar keys, typed after the defaults of the dataclass ``cls``."""
+    defaults = cls()
+    names = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    reader.only_keys(table, section, names)
     values: dict[str, Any] = {}
-    for name in names:
-        if name not in table:
-            continue
+    for name in names & set(table):
         default = getattr(defaults, name)
-        key = f"crawl.{name}"
+        key = f"{section}.{name}"
+        value = table[name]
         if isinstance(default, timedelta):
-            values[name] = reader.duration(table[name], key)
+            values[name] = reader.duration(value, key)
         elif isinstance(default, bool):
-            values[name] = reader.typed(table[name], key, bool)
+            values[name] = reader.typed(value, key, bool)
         elif isinstance(default, int):
-            values[name] = reader.non_negative_int(table[name], key)
+            values[name] = reader.non_negative_int(value, key)
+        elif isinstance(default, float):
+            values[name] = reader.fraction(value, key)
+        elif isinstance(default, tuple):
+            values[name] = reader.str_list(value, key)
+        elif name.endswith("file"):
+            values[name] = reader.typed(value, key, str).strip()
         else:
-            values[name] = reader.non_empty_str(table[name], key)
-    return CrawlConfig(**values)
+            values[name] = reader.non_empty_str(value, key)
+    return cls(**values)
 
 
 def _parse_versions(reader: _Reader, table: Mapping[str, Any]) -> VersionsConfig:
-    reader.only_keys(table, "versions", {"schedule"})
+    reader.only_keys(table, "versions", {"schedule", "raw_html_retention"})
+    retention = timedelta(0)
+    if "raw_html_retention" in table:
+        retention = reader.duration(table["raw_html_retention"], "versions.raw_html_retention")
     if "schedule" not in table:
-        return VersionsConfig()
+        return VersionsConfig(raw_html_retention=retention)
     rows = reader.typed(table["schedule"], "versions.schedule", list)
     schedule: list[tuple[timedelta, timedelta]] = []
     for index, row in enumerate(rows):
@@ -223,7 +267,7 @@ def _parse_versions(reader: _Reader, table: Mapping[str, Any]) -> VersionsConfig
         if schedule and age <= schedule[-1][0]:
             raise ConfigError(reader.path, key, "ages must increase from one row to the next")
         schedule.append((age, every))
-    return VersionsConfig(schedule=tuple(schedule))
+    return VersionsConfig(schedule=tuple(schedule), raw_html_retention=retention)
 
 
 def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
@@ -342,6 +386,13 @@ class _Reader:
         if not text:
             raise ConfigError(self.path, key, "must not be empty")
         return text
+
+    def fraction(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(self.path, key, f"expected a number, got {_kind(value)}")
+        if not 0.0 <= float(value) <= 1.0:
+            raise ConfigError(self.path, key, "must be between 0 and 1")
+        return float(value)
 
     def non_negative_int(self, value: Any, key: str) -> int:
         number = self.typed(value, key, int)

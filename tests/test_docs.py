@@ -55,9 +55,10 @@ def test_every_newsmon_setting_is_documented() -> None:
 
 
 def test_every_config_key_is_documented_in_readme() -> None:
-    from pipeline.config import CrawlConfig, OutletConfig
+    from pipeline.config import CrawlConfig, DedupeConfig, OutletConfig, RunConfig, VersionsConfig
 
-    for key in CrawlConfig.__dataclass_fields__:
-        assert key in README, f"crawl.{key} is not documented in README.md"
+    for section in (CrawlConfig, RunConfig, DedupeConfig, VersionsConfig):
+        for key in section.__dataclass_fields__:
+            assert key in README, f"{section.__name__}.{key} is not documented in README.md"
     for key in OutletConfig.__dataclass_fields__:
         assert key in README, f"outlets.{key} is not documented in README.md"

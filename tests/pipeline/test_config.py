@@ -124,3 +124,31 @@ def test_parses_durations(text: str, seconds: int) -> None:
 def test_rejects_unparsable_durations(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+def test_reads_run_and_dedupe_sections(tmp_path: Path) -> None:
+    text = (
+        '[run]\ncrawl_time_limit = "10m"\nlog_file = "/var/log/newsmon.log"\n'
+        '[dedupe]\nsyndication_threshold = 0.8\ntracking_params = ["src", "cmp"]\n'
+        '[versions]\nraw_html_retention = "90d"\n'
+    )
+    config = load_config(write(tmp_path, text))
+    assert config.run.crawl_time_limit == timedelta(minutes=10)
+    assert config.run.log_file == "/var/log/newsmon.log"
+    assert config.dedupe.syndication_threshold == 0.8
+    assert config.dedupe.tracking_params == ("src", "cmp")
+    assert config.versions.raw_html_retention == timedelta(days=90)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("[dedupe]\nsyndication_threshold = 1.5\n", "dedupe.syndication_threshold"),
+        ("[dedupe]\nstory_threshold = 'high'\n", "dedupe.story_threshold"),
+        ("[run]\njitter = 'often'\n", "run.jitter"),
+        ("[run]\nspeed = 1\n", "run.speed"),
+    ],
+)
+def test_bad_run_and_dedupe_values_name_their_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_config(write(tmp_path, text))
