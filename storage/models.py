@@ -276,3 +276,22 @@ class ArticleStory(Base):
 
     article: Mapped[Article] = relationship(back_populates="stories")
     story: Mapped[Story] = relationship(back_populates="articles")
+
+
+class DaemonLock(Base):
+    """One row per running ``newsmon run``: who holds the database, and since when.
+
+    The holder refreshes ``heartbeat_at``; a lock whose heartbeat is older than its
+    ``ttl_seconds`` is stale (a daemon killed with -9) and may be taken over.
+    """
+
+    __tablename__ = "daemon_locks"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(300))
+    pid: Mapped[int]
+    hostname: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ttl_seconds: Mapped[int] = mapped_column(default=60)
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

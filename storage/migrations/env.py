@@ -14,7 +14,7 @@ config = context.config
 target_metadata = Base.metadata
 
 # Tables created per dialect by hand in migrations, invisible to autogenerate.
-_UNMANAGED = {"article_fts", "apscheduler_jobs", "daemon_locks"}
+_UNMANAGED = {"article_fts", "apscheduler_jobs"}
 
 
 def _include_object(
