@@ -15,6 +15,7 @@ from scrapy.extensions.throttle import AutoThrottle
 from twisted.internet import task
 
 from pipeline.signals import FetchRecord, fetch_recorded
+from pipeline.writer import BatchWriter, register_writer
 from storage.db import make_engine, make_session_factory
 from storage.runs import OutletCounts, add_fetches, finish_run, start_run
 
@@ -44,6 +45,9 @@ class CrawlRunExtension:
         self.run_id = int(run_id)
         assert crawler.stats is not None
         crawler.stats.set_value("newsmon/run_id", self.run_id)
+        self.writer = BatchWriter(self.sessions)
+        self.writer.start()
+        register_writer(crawler, self.writer)
         self.flusher = task.LoopingCall(self.flush)
         crawler.signals.connect(self.record, signal=fetch_recorded)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -73,9 +77,9 @@ class CrawlRunExtension:
     def flush(self) -> None:
         if not self.buffer:
             return
-        rows, self.buffer = self.buffer, []
-        with self.sessions.begin() as session:
-            add_fetches(session, self.run_id, (asdict(r) for r in rows))
+        rows, self.buffer = [asdict(r) for r in self.buffer], []
+        run_id = self.run_id
+        self.writer.submit(lambda session: add_fetches(session, run_id, rows))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.flusher.running:
@@ -86,6 +90,7 @@ class CrawlRunExtension:
         status = "finished" if reason == "finished" else "interrupted"
         assert self.crawler.stats is not None
         stats = {k: _jsonable(v) for k, v in self.crawler.stats.get_stats().items()}
+        self.writer.close()  # everything queued is written before the run is closed
         with self.sessions.begin() as session:
             finish_run(
                 session,

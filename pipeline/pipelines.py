@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from pipeline.extraction import ExtractionFailed, extract_article
 from pipeline.history import (
     Outcome,
     record_failed_extraction,
@@ -24,14 +23,14 @@ from pipeline.items import Article, FetchedPage
 from pipeline.signals import FetchRecord, fetch_recorded
 from pipeline.urls import canonicalize_url, host_of
 from pipeline.versions import content_hash
-from storage.db import make_engine, make_session_factory
+from pipeline.workers import ExtractionPool, default_workers
+from pipeline.writer import writer_for
 from storage.repository import ArticleSnapshot
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from sqlalchemy import Engine
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -41,63 +40,65 @@ class ArticleNotExtracted(DropItem):
 
 
 class ExtractArticlePipeline:
-    """Turn a :class:`FetchedPage` into an :class:`Article`, or record why it could not."""
+    """Turn a :class:`FetchedPage` into an :class:`Article` in the extraction process pool,
+    or record why it could not."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        workers = crawler.settings.getint("NEWSMON_EXTRACT_WORKERS", -1)
+        self.pool = ExtractionPool(default_workers() if workers < 0 else workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.pool.start()
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        self.pool.close()
+
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage) or item.status != 200:
             return item  # 304/404/410 of a recheck: nothing to extract
-        if item.known_raw_hash and item.known_raw_hash == hashlib.sha256(item.body).hexdigest():
+        item.raw_hash = hashlib.sha256(item.body).hexdigest()
+        if item.known_raw_hash and item.known_raw_hash == item.raw_hash:
             item.raw_unchanged = True  # byte-identical page: extraction would find the same
             return item
-        try:
-            item.article = extract_article(item.body, url=item.url, content_type=item.content_type)
-        except ExtractionFailed as exc:
-            item.extraction_error = f"no article: {exc.reason}"
+        result = await self.pool.extract(item.body, item.url, item.content_type)
+        item.article = result.article
+        if result.article is None:
+            item.extraction_error = f"no article: {result.reason}"
             if item.article_id is None:
                 _report_page(self.crawler, item, error=item.extraction_error)
-                _count_error(self.crawler, item.outlet, f"{item.url}: {exc.reason}")
-                raise ArticleNotExtracted(f"{item.url}: {exc.reason}") from None
+                _count_error(self.crawler, item.outlet, f"{item.url}: {result.reason}")
+                raise ArticleNotExtracted(f"{item.url}: {result.reason}")
         return item
 
 
 class StoreArticlePipeline:
-    """Write each article, its URLs, version and search entry in one transaction."""
+    """Write each article with its URLs, version and search entry atomically.
+
+    Writes go through the crawl's :class:`~pipeline.writer.BatchWriter` thread: many items per
+    transaction, each in its own savepoint, never in the reactor thread.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.database_url = crawler.settings.get("NEWSMON_DATABASE_URL")
         self.schedule = [
             (timedelta(seconds=age), timedelta(seconds=every))
             for age, every in crawler.settings.getlist("NEWSMON_SCHEDULE")
         ]
-        self.engine: Engine | None = None
-        self.sessions: sessionmaker[Session] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreArticlePipeline:
         return cls(crawler)
 
-    def open_spider(self, spider: Spider | None = None) -> None:
-        self.engine = make_engine(self.database_url)
-        self.sessions = make_session_factory(self.engine)
-
-    def close_spider(self, spider: Spider | None = None) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
-
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage):
             return item
-        assert self.sessions is not None
-        with self.sessions.begin() as session:
-            outcome = self._record(session, item)
+        writer = writer_for(self.crawler)
+        outcome = await writer.run(lambda session: self._record(session, item))
         counter = _COUNTERS.get(outcome.kind)
         if counter:
             _count(self.crawler, item.outlet, counter)
@@ -159,7 +160,7 @@ def snapshot_of(page: FetchedPage, article: Article, domains: tuple[str, ...]) -
         raw_content_type=page.content_type,
         etag=page.etag,
         last_modified=page.last_modified,
-        raw_hash=hashlib.sha256(page.body).hexdigest(),
+        raw_hash=page.raw_hash or hashlib.sha256(page.body).hexdigest(),
     )
 
 

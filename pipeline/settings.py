@@ -75,6 +75,7 @@ NEWSMON_MAX_ARTICLES_PER_OUTLET = 0
 NEWSMON_PROGRESS_INTERVAL = 0.0
 NEWSMON_FETCH_LOG_BATCH = 200
 NEWSMON_RECHECK = "due"
+NEWSMON_EXTRACT_WORKERS = -1
 NEWSMON_SCHEDULE: list[list[float]] = [
     [3 * 3600, 15 * 60],
     [86400, 3600],
@@ -98,5 +99,6 @@ NEWSMON_SETTINGS_HELP = {
     "NEWSMON_PROGRESS_INTERVAL": "Seconds between progress lines on stderr (0: no progress).",
     "NEWSMON_FETCH_LOG_BATCH": "Fetch records buffered before one database write.",
     "NEWSMON_RECHECK": "Which stored articles to fetch again: due, all or none.",
+    "NEWSMON_EXTRACT_WORKERS": "Extraction processes; -1: one per core, 0: in the crawl process.",
     "NEWSMON_SCHEDULE": "Recheck schedule: [max age, recheck every] pairs in seconds.",
 }

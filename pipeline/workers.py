@@ -1,0 +1,69 @@
+"""Extraction in a process pool, off the reactor thread.
+
+trafilatura holds the GIL for 15-40 ms a page: run in Scrapy's reactor thread it stalls
+downloads and caps the crawl at one core (PITFALLS.md). Here pages go to worker processes;
+the number of pages in flight is bounded so a fast outlet cannot fill memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+
+from pipeline.extraction import ExtractionFailed, extract_article
+from pipeline.items import Article
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What a worker sends back: an article, or why there is none."""
+
+    article: Article | None
+    reason: str | None = None
+
+
+def extract_in_worker(body: bytes, url: str, content_type: str | None) -> Extracted:
+    """The worker side: plain arguments in, a small picklable result out."""
+    try:
+        return Extracted(extract_article(body, url=url, content_type=content_type))
+    except ExtractionFailed as exc:
+        return Extracted(None, exc.reason)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+class ExtractionPool:
+    """A bounded process pool; with ``workers == 0`` extraction runs inline (small crawls)."""
+
+    def __init__(self, workers: int, max_pending: int | None = None) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._max_pending = max_pending or max(4, 4 * workers)
+
+    def start(self) -> None:
+        if self.workers > 0:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pipeline.extraction"])
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+
+    async def extract(self, body: bytes, url: str, content_type: str | None) -> Extracted:
+        if self._executor is None:
+            return extract_in_worker(body, url, content_type)
+        if self._slots is None:  # created lazily: it must belong to the running loop
+            self._slots = asyncio.Semaphore(self._max_pending)
+        async with self._slots:
+            future: Future[Extracted] = self._executor.submit(
+                extract_in_worker, body, url, content_type
+            )
+            return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
