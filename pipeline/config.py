@@ -76,6 +76,7 @@ class CrawlConfig:
     concurrency_per_outlet: int = 2
     max_age: timedelta = timedelta(days=30)
     max_articles_per_outlet: int = 0
+    extraction_workers: int = 0
 
 
 @dataclass(frozen=True, slots=True)

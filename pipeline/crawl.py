@@ -54,6 +54,7 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "NEWSMON_MAX_AGE_DAYS": crawl.max_age.total_seconds() / 86400,
         "NEWSMON_MAX_ARTICLES_PER_OUTLET": crawl.max_articles_per_outlet,
         "NEWSMON_PROGRESS_INTERVAL": options.progress_interval,
+        "NEWSMON_EXTRACT_WORKERS": crawl.extraction_workers or -1,
         "NEWSMON_RECHECK": options.recheck,
         "NEWSMON_SCHEDULE": [
             [age.total_seconds(), every.total_seconds()] for age, every in config.versions.schedule

@@ -1,0 +1,372 @@
+"""Crawl throughput, side by side in one run: fetch ceiling, extraction ceiling, end to end.
+
+    python bench/throughput.py [--pages 2000] [--outlets 4] [--workers N]
+
+Local outlets built from the corpus pages are written to disk and served by nginx (Python's
+http.server is too slow to benchmark against; see PITFALLS.md) on 127.0.0.40.. with feeds and
+sitemaps. Then, each measured with the peak RSS of its whole process tree:
+
+(a) fetch ceiling: the same spider with extraction and storage switched off;
+(b) extraction ceiling: the same pages through newsmon's extraction in a process pool over
+    all cores, no network, no database;
+(c) ``newsmon crawl`` end to end into a fresh SQLite database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pipeline.demo.samples import OutletEntry, config_toml  # noqa: E402
+from pipeline.demo.server import RequestInfo, Route  # noqa: E402
+from pipeline.demo.sitebuilder import (  # noqa: E402
+    SiteOptions,
+    SourcePage,
+    build_site,
+    discovery_urls,
+)
+from pipeline.workers import default_workers  # noqa: E402
+
+OPTIONS = SiteOptions(rss=True, news_sitemap=True, plain_sitemap=True)
+RESULTS = REPO / "bench" / "results" / "throughput.md"
+FIRST_ADDRESS = 40
+
+
+@dataclass(frozen=True)
+class Measured:
+    name: str
+    pages: int
+    seconds: float
+    peak_rss_mb: float
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+
+def corpus_root() -> Path:
+    return Path(os.environ.get("NEWSMON_CORPUS") or REPO.parent / "shared" / "corpus")
+
+
+def load_sources(root: Path) -> list[tuple[str, str]]:
+    """(html, original url) of every corpus page."""
+    sources = []
+    for name in ("extraction-bench", "wcxb-dev-articles"):
+        folder = root / name
+        truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+        for page_id, item in sorted(truth.items()):
+            html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes())
+            sources.append((html.decode("utf-8", "replace"), item["url"]))
+    return sources
+
+
+def source_pages(sources: list[tuple[str, str]], count: int) -> list[SourcePage]:
+    """``count`` pages with distinct URLs and a distinct paragraph, so none is a duplicate."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    pages = []
+    for n in range(count):
+        html, url = sources[n % len(sources)]
+        marker = f"<p>Bench reference {n}: filed by desk {n % 17} for edition {n // 17}.</p>"
+        pages.append(
+            SourcePage(
+                html=html.replace("</body>", marker + "</body>", 1),
+                original_url=url,
+                title=f"Bench article {n}",
+                published=now - timedelta(minutes=n % 1440),
+                slug=f"bench-article-{n}",
+            )
+        )
+    return pages
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_sites(pages: list[SourcePage], outlets: int, root: Path, port: int) -> list[OutletEntry]:
+    """Render every route of every outlet to files under ``root/<address>/``."""
+    entries = []
+    for index in range(outlets):
+        address = f"127.0.0.{FIRST_ADDRESS + index}"
+        name = f"Bench {index + 1}"
+        site = build_site(name, address, pages[index::outlets], OPTIONS)
+        base = f"http://{address}:{port}"
+        for path, handler in site.routes.items():
+            route = (
+                handler
+                if isinstance(handler, Route)
+                else handler(RequestInfo(address, port, "GET", path, {}))
+            )
+            target = root / address / path.lstrip("/").split("?")[0]
+            if path.endswith("/") or not path.strip("/"):
+                target = target / "index.html"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(route.body)
+        urls = discovery_urls(base, OPTIONS)
+        entries.append(OutletEntry(name, urls.feeds, urls.sitemaps, urls.sections))
+    return entries
+
+
+def nginx_config(root: Path, outlets: int, port: int) -> str:
+    servers = "\n".join(
+        f"server {{ listen 127.0.0.{FIRST_ADDRESS + i}:{port}; "
+        f"root {root / f'127.0.0.{FIRST_ADDRESS + i}'}; default_type text/html; "
+        "location / { try_files $uri $uri/index.html =404; } }"
+        for i in range(outlets)
+    )
+    return (
+        "worker_processes 1; daemon off; pid nginx.pid; error_log stderr error;\n"
+        "events { worker_connections 1024; }\n"
+        "http { access_log off; sendfile on; keepalive_requests 10000;\n"
+        "types { text/html html; application/xml xml; text/plain txt; }\n"
+        f"client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp;\n"
+        f"fastcgi_temp_path {root}/tmp; uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;\n"
+        f"{servers} }}\n"
+    )
+
+
+def start_nginx(root: Path, outlets: int, port: int) -> subprocess.Popen[bytes]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        sys.exit("nginx is needed for this benchmark: apt-get install nginx-light")
+    (root / "tmp").mkdir(exist_ok=True)
+    conf = root / "nginx.conf"
+    conf.write_text(nginx_config(root, outlets, port), encoding="utf-8")
+    process = subprocess.Popen([nginx, "-p", str(root), "-c", str(conf)])
+    for _ in range(50):
+        try:
+            socket.create_connection((f"127.0.0.{FIRST_ADDRESS}", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    sys.exit("nginx did not start")
+
+
+class TreeRss:
+    """Peak of the summed RSS of a process and all its descendants, sampled every 100 ms."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _tree(self.pid)))
+            self._stop.wait(0.1)
+
+
+def _tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+def run_measured(name: str, args: list[str], pages_of: callable) -> Measured:  # type: ignore[valid-type]
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    start = time.perf_counter()
+    env["PYTHONPATH"] = str(REPO)
+    process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with TreeRss(process.pid) as rss:
+        out, err = process.communicate()
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        sys.exit(f"{name} failed: {err.decode()[-2000:]}")
+    return Measured(name, pages_of(out.decode()), seconds, rss.peak_kb / 1024)
+
+
+FETCH_ONLY_CHILD = """
+import sys, json
+from pipeline.config import load_config
+from pipeline.crawl import CrawlOptions, crawl_settings, prepare_database, create_run
+from scrapy.crawler import CrawlerProcess
+config = load_config(sys.argv[1]); url = sys.argv[2]
+prepare_database(config, url)
+settings = crawl_settings(config, url, CrawlOptions())
+settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+settings.set("NEWSMON_RUN_ID", create_run(url), priority="cmdline")
+process = CrawlerProcess(settings)
+crawler = process.create_crawler("news")
+process.crawl(crawler)
+process.start()
+print(json.dumps({"pages": crawler.stats.get_value("item_scraped_count", 0)}))
+"""
+
+
+def measure_fetch_ceiling(config: Path, db_url: str) -> Measured:
+    return run_measured(
+        "(a) fetch ceiling: spider only, no extraction, no storage",
+        [sys.executable, "-c", FETCH_ONLY_CHILD, str(config), db_url],
+        lambda out: json.loads(out.strip().splitlines()[-1])["pages"],
+    )
+
+
+EXTRACT_ONLY_CHILD = """
+import sys, json
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from pipeline.workers import extract_in_worker
+paths = Path(sys.argv[1]).read_text().splitlines(); workers = int(sys.argv[2])
+def extract(path):
+    return extract_in_worker(Path(path).read_bytes(), "", None).article is not None
+with ProcessPoolExecutor(workers) as pool:
+    ok = sum(pool.map(extract, paths, chunksize=4))
+print(json.dumps({"pages": ok}))
+"""
+
+
+def measure_extraction_ceiling(files: list[Path], workers: int, work: Path) -> Measured:
+    listing = work / "pages.txt"
+    listing.write_text("\n".join(str(f) for f in files), encoding="utf-8")
+    return run_measured(
+        f"(b) extraction ceiling: {workers} worker processes, no network, no database",
+        [sys.executable, "-c", EXTRACT_ONLY_CHILD, str(listing), str(workers)],
+        lambda out: json.loads(out.strip().splitlines()[-1])["pages"],
+    )
+
+
+def measure_end_to_end(config: Path, db_url: str, workers: int) -> Measured:
+    def stored(_out: str) -> int:
+        import sqlite3
+
+        with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
+            return int(connection.execute("SELECT count(*) FROM articles").fetchone()[0])
+
+    return run_measured(
+        "(c) newsmon crawl end to end into SQLite",
+        [sys.executable, "-m", "pipeline", "--config", str(config), "crawl"],
+        stored,
+    )
+
+
+def crawl_config(path: Path, db_url: str, entries: list[OutletEntry], workers: int) -> Path:
+    text = config_toml(db_url, entries, user_agent="newsmon-bench").replace(
+        "[crawl]\n",
+        f"[crawl]\nconcurrency_per_outlet = 16\nextraction_workers = {workers}\n",
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--outlets", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--skip-ceilings", action="store_true", help="only (c), e.g. 10k pages")
+    args = parser.parse_args()
+    pages = source_pages(load_sources(corpus_root()), args.pages)
+    with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
+        work = Path(tmp)
+        work.chmod(0o755)  # nginx workers run as an unprivileged user
+        port = free_port()
+        entries = write_sites(pages, args.outlets, work / "sites", port)
+        nginx = start_nginx(work / "sites", args.outlets, port)
+        try:
+            rows = run_all(args, work, entries, pages)
+        finally:
+            nginx.terminate()
+            nginx.wait()
+    report(rows, args)
+
+
+def run_all(
+    args: argparse.Namespace, work: Path, entries: list[OutletEntry], pages: list[SourcePage]
+) -> list[Measured]:
+    rows = []
+    if not args.skip_ceilings:
+        fetch_db = f"sqlite:///{work / 'fetch.db'}"
+        rows.append(measure_fetch_ceiling(crawl_config(work / "a.toml", fetch_db, entries,
+                                                       args.workers), fetch_db))  # fmt: skip
+        files = [(work / "sites").joinpath(*_file_of(p, args, pages)) for p in pages]
+        rows.append(measure_extraction_ceiling(files, args.workers, work))
+    db = f"sqlite:///{work / 'crawl.db'}"
+    rows.append(measure_end_to_end(crawl_config(work / "c.toml", db, entries, args.workers), db,
+                                   args.workers))  # fmt: skip
+    return rows
+
+
+def _file_of(page: SourcePage, args: argparse.Namespace, pages: list[SourcePage]) -> list[str]:
+    index = pages.index(page) % args.outlets
+    return [f"127.0.0.{FIRST_ADDRESS + index}", *page.path.lstrip("/").split("/")]
+
+
+def report(rows: list[Measured], args: argparse.Namespace) -> None:
+    import scrapy
+    import trafilatura
+
+    lines = [
+        f"Throughput, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}, Scrapy {scrapy.__version__}, "
+        f"trafilatura {trafilatura.__version__}; {args.pages} pages on {args.outlets} outlets "
+        f"(nginx); {args.workers} extraction workers.",
+        "",
+        "| measurement | pages | seconds | pages/s | peak RSS (MB, all processes) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r.name} | {r.pages} | {r.seconds:.1f} | {r.rate:.1f} | {r.peak_rss_mb:.0f} |"
+        for r in rows
+    ]
+    by_prefix = {r.name[:3]: r for r in rows}
+    if "(b)" in by_prefix and "(c)" in by_prefix:
+        ratio = by_prefix["(c)"].rate / by_prefix["(b)"].rate
+        lines += ["", f"End to end reaches {ratio:.0%} of the extraction ceiling (target ≥ 80%)."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    suffix = "" if args.pages == 2000 else f"-{args.pages}"
+    RESULTS.with_name(f"throughput{suffix}.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
