@@ -21,6 +21,7 @@ from storage.runs import OutletCounts, add_fetches, finish_run, start_run
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
+    from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -167,6 +168,13 @@ class PoliteThrottle(AutoThrottle):
     Stock AutoThrottle only knows the global ``DOWNLOAD_DELAY`` as its floor, so it would
     speed up past a per-outlet ``delay`` or a ``Crawl-delay`` from robots.txt.
     """
+
+    def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
+        """As AutoThrottle, but a 304 counts like a 200: it is a real answer, not an error page,
+        and a recheck pass of 304s must be able to speed up."""
+        if response.status == 304:
+            response = response.replace(status=200)
+        super()._adjust_delay(slot, latency, response)
 
     def _response_downloaded(
         self, response: Response, request: Request, spider: Spider | None = None
