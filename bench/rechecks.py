@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -70,7 +69,7 @@ APPENDED = "A spokesperson confirmed the account on Tuesday evening."
 _NUMBER = re.compile(r"\b\d+\b")
 _MIN_CHUNK = 60  # characters of a text node worth editing
 _NOT_TEXT = frozenset({"script", "style", "noscript", "textarea", "template"})
-NOT_EDITED = "not edited (no text node of the stored text found once in the page)"
+NOT_EDITED = "not edited (no text node of the stored text found in the page)"
 _RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 
 # Server modes, switched between crawls.
@@ -85,7 +84,6 @@ class Switch:
 
     mode: str = VALIDATORS
     edits: dict[str, Route] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +101,6 @@ class Timed:
 
     wall: float
     peak_rss_kb: int | None
-    stdout: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +115,7 @@ class Step:
     new_versions: int
     unchanged: int
     db_bytes: int
+    server_cpu: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,19 +226,43 @@ def make_edits(
 
 
 def edit_page(body: bytes, stored_text: str, *, number: bool) -> tuple[bytes, str] | None:
-    """Change one number (``number``) or append a sentence in a text node of the stored text.
+    """Change a number (if ``number`` and one is found) or append a sentence, in the page's bytes.
 
-    None when no text node of the stored text occurs exactly once in the page's bytes.
+    The text node edited is one that made it into the stored text, so the edit is a real change;
+    every copy of it in the page (JSON-LD, meta description) changes too, as on a real site.
     """
     html = body.decode("utf-8")
     text = " ".join(stored_text.split())
-    for chunk in _text_chunks(lxml.html.document_fromstring(body)):
-        if " ".join(chunk.split()) not in text:
+    tree = lxml.html.document_fromstring(body)
+    candidates = list(_served_chunks(tree, html, text))
+    if not candidates:
+        return _reserialised_edit(tree, text)
+    with_number = [c for c in candidates if _NUMBER.search(c)] if number else []
+    chosen = (with_number or candidates)[0]
+    edited, kind = _edit_chunk(chosen, number)
+    return html.replace(chosen, edited).encode("utf-8"), kind
+
+
+def _served_chunks(tree: lxml.html.HtmlElement, html: str, text: str) -> Iterator[str]:
+    """Long text nodes of the stored text, as they are written in the served HTML."""
+    for chunk in _text_chunks(tree):
+        if " ".join(chunk.split()) in text:
+            form = next((f for f in (chunk, escape(chunk, quote=False)) if f in html), None)
+            if form is not None:
+                yield form
+
+
+def _reserialised_edit(tree: lxml.html.HtmlElement, text: str) -> tuple[bytes, str] | None:
+    """Fallback for text written with character references: edit the tree and serialise it."""
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in _NOT_TEXT:
             continue
-        for form in (chunk, escape(chunk, quote=False)):
-            if html.count(form) == 1:
-                edited, kind = _edit_chunk(form, number)
-                return html.replace(form, edited).encode("utf-8"), kind
+        for attribute in ("text", "tail"):
+            chunk = (getattr(element, attribute) or "").strip()
+            if len(chunk) >= _MIN_CHUNK and " ".join(chunk.split()) in text:
+                setattr(element, attribute, f"{getattr(element, attribute)} {APPENDED} ")
+                data: bytes = lxml.html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+                return data, "sentence appended (page re-serialised)"
     return None
 
 
@@ -298,7 +320,7 @@ def run_newsmon(args: list[str], workdir: Path) -> Timed:
     wall = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
-    return Timed(wall, _peak_rss_kb(time_file) if gnu_time else None, result.stdout)
+    return Timed(wall, _peak_rss_kb(time_file) if gnu_time else None)
 
 
 def _peak_rss_kb(time_file: Path) -> int | None:
@@ -406,11 +428,16 @@ class Bench:
     db_url: str
     steps: list[Step] = field(default_factory=list)
     versions: int = 0
+    loads: list[float] = field(default_factory=list)  # 1-minute load average before each step
 
     def crawl(self, name: str, mode: str, *extra: str) -> Step:
         self.switch.mode = mode
         self.server.clear_requests()
+        self.loads.append(os.getloadavg()[0])
+        # This process only waits for the child meanwhile: its CPU time is the server's.
+        cpu = time.process_time()
         timed = run_newsmon(["--config", str(self.config), "crawl", *extra], self.workdir)
+        cpu = time.process_time() - cpu
         ok, not_modified, versions, unchanged = run_figures(self.db_url)
         step = Step(
             name,
@@ -421,11 +448,21 @@ class Bench:
             versions - self.versions,
             unchanged,
             db_size(self.db_url),
+            cpu,
         )
         self.versions = versions
         self.steps.append(step)
         print(f"  {name}: {timed.wall:.1f} s", file=sys.stderr, flush=True)
         return step
+
+
+def prerender(server: OutletServer) -> None:
+    """Render every page once before timing: the sites render lazily, per base URL, and that
+    work belongs to the benchmark, not to the first crawl."""
+    for site in server.sites:
+        for path, handler in site.routes.items():
+            if callable(handler):
+                handler(RequestInfo(site.address, server.port, "GET", path, {}))
 
 
 def startup_costs(server: OutletServer, outlets: Outlets, workdir: Path) -> list[tuple[str, Timed]]:
@@ -446,6 +483,7 @@ def run_bench(
     switch = Switch()
     outlets = build_outlets(pages, outlet_count, switch)
     with OutletServer(outlets.sites) as server:
+        prerender(server)
         startup = startup_costs(server, outlets, workdir)
         db_url = fresh_sqlite(workdir / "news.db")
         names = list(outlets.articles)
@@ -476,15 +514,15 @@ def steps_table(steps: list[Step], articles: int) -> str:
     first = steps[0].timed.wall
     lines = [
         "| step | wall s | ÷ first crawl | articles/s | requests | 200 | 304 | new versions "
-        "| unchanged | peak RSS MB | DB MB |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| unchanged | peak RSS MB | DB MB | server CPU s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for s in steps:
         lines.append(
             f"| {s.name} | {s.timed.wall:.2f} | {s.timed.wall / first:.3f} "
             f"| {articles / s.timed.wall:.1f} | {s.requests} | {s.status_200} | {s.status_304} "
             f"| {s.new_versions} | {s.unchanged} | {_mb(s.timed.peak_rss_kb)} "
-            f"| {s.db_bytes / 1e6:.2f} |"
+            f"| {s.db_bytes / 1e6:.2f} | {s.server_cpu:.2f} |"
         )
     return "\n".join(lines)
 
@@ -535,15 +573,18 @@ def acceptance(steps: list[Step], sizes: VersionSizes) -> str:
     )
 
 
-def environment_line(articles: int, outlets: int) -> str:
+def environment_line(articles: int, outlets: int, loads: list[float]) -> str:
+    """Where and how it ran; a busy machine (load above nproc) slows every step."""
     packages = ("scrapy", "trafilatura", "SQLAlchemy", "Twisted", "zstandard")
     versions = ", ".join(f"{name} {version(name)}" for name in packages)
     today = datetime.now(UTC).date().isoformat()
     return (
         f"Run {today} on Python {platform.python_version()} ({platform.machine()}, "
         f"nproc {os.cpu_count()}): {versions}. N = {articles} articles over K = {outlets} "
-        f'outlets; `delay = "0s"`, `concurrency_per_outlet = {CONCURRENCY}`; peak RSS from '
-        "`/usr/bin/time -v`; server (stdlib `http.server`) in the benchmark process."
+        f'outlets; `delay = "0s"`, `concurrency_per_outlet = {CONCURRENCY}`; peak RSS: the '
+        "largest process of the crawl (`/usr/bin/time -v`; extraction workers are not summed); "
+        "server (stdlib `http.server`) in the benchmark process; 1-minute "
+        f"load average before the steps {min(loads):.1f} to {max(loads):.1f}."
     )
 
 
@@ -558,7 +599,7 @@ def report(
     return "\n\n".join(
         [
             "# Versions and rechecks",
-            environment_line(articles, len(bench.outlets.articles)),
+            environment_line(articles, len(bench.outlets.articles), bench.loads),
             steps_table(bench.steps, articles),
             startup_table(startup),
             sizes_table(sizes, kinds),
