@@ -17,6 +17,8 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon)"
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# A response yields at most one item; 100 (the default) only makes 100 idle tasks per response.
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
@@ -75,6 +77,7 @@ NEWSMON_MAX_ARTICLES_PER_OUTLET = 0
 NEWSMON_PROGRESS_INTERVAL = 0.0
 NEWSMON_FETCH_LOG_BATCH = 200
 NEWSMON_RECHECK = "due"
+NEWSMON_TRACKING_PARAMS: list[str] = []
 NEWSMON_EXTRACT_WORKERS = -1
 NEWSMON_SCHEDULE: list[list[float]] = [
     [3 * 3600, 15 * 60],
@@ -99,6 +102,7 @@ NEWSMON_SETTINGS_HELP = {
     "NEWSMON_PROGRESS_INTERVAL": "Seconds between progress lines on stderr (0: no progress).",
     "NEWSMON_FETCH_LOG_BATCH": "Fetch records buffered before one database write.",
     "NEWSMON_RECHECK": "Which stored articles to fetch again: due, all or none.",
+    "NEWSMON_TRACKING_PARAMS": "Extra query parameters dropped from article URLs ([dedupe]).",
     "NEWSMON_EXTRACT_WORKERS": "Extraction processes; -1: one per core, 0: in the crawl process.",
     "NEWSMON_SCHEDULE": "Recheck schedule: [max age, recheck every] pairs in seconds.",
 }
