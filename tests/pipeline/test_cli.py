@@ -173,3 +173,26 @@ def test_invalid_database_url_is_a_user_error() -> None:
     code, _, err = run("--db", "not a url", "search", "x")
     assert code == 2
     assert "invalid database URL" in err
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
+
+
+def test_extract_prints_one_json_object_per_file() -> None:
+    pages = sorted(FIXTURES.glob("*/*.html"))[:2]
+    code, out, _ = run("extract", *map(str, pages), "--json")
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["path"] for r in records] == [str(p) for p in pages]
+    for record in records:
+        assert {"path", "title", "text", "authors", "published_at", "language",
+                "canonical_url"} <= set(record)  # fmt: skip
+        assert len(record["text"].split()) > 50
+
+
+def test_extract_reports_a_page_without_article_and_exits_1(tmp_path: Path) -> None:
+    empty = tmp_path / "menu.html"
+    empty.write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>", "utf-8")
+    code, _, err = run("extract", str(empty))
+    assert code == 1
+    assert "no article" in err
