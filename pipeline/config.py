@@ -111,8 +111,8 @@ class DedupeConfig:
     """Duplicate detection and story grouping."""
 
     tracking_params: tuple[str, ...] = ()
-    syndication_threshold: float = 0.7
-    story_threshold: float = 0.3
+    syndication_threshold: float = 0.5
+    story_threshold: float = 0.25
     story_window: timedelta = timedelta(days=3)
 
 

@@ -56,6 +56,7 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "NEWSMON_PROGRESS_INTERVAL": options.progress_interval,
         "NEWSMON_EXTRACT_WORKERS": crawl.extraction_workers or -1,
         "NEWSMON_RECHECK": options.recheck,
+        "NEWSMON_TRACKING_PARAMS": list(config.dedupe.tracking_params),
         "NEWSMON_SCHEDULE": [
             [age.total_seconds(), every.total_seconds()] for age, every in config.versions.schedule
         ],
@@ -65,6 +66,7 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "AUTOTHROTTLE_START_DELAY": max(delay, 0.25),
         "DOWNLOAD_SLOTS": slots,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_outlet,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_outlet),
         "DOWNLOAD_TIMEOUT": max(1, int(crawl.timeout.total_seconds())),
         "DOWNLOAD_MAXSIZE": crawl.max_page_size,
         "DOWNLOAD_WARNSIZE": max(1, crawl.max_page_size // 2),
@@ -95,10 +97,17 @@ def create_run(database_url: str) -> int:
         engine.dispose()
 
 
-def run_crawl(config: Config, database_url: str, options: CrawlOptions) -> int:
-    """Crawl now, in this process; returns the crawl-run id. Blocks until the crawl ends."""
+def run_crawl(
+    config: Config, database_url: str, options: CrawlOptions, run_id: int | None = None
+) -> int:
+    """Crawl now, in this process; returns the crawl-run id. Blocks until the crawl ends.
+
+    ``run_id``: adopt this crawl-run row (created by ``newsmon run`` before it started this
+    process) instead of creating one.
+    """
     prepare_database(config, database_url)
-    run_id = create_run(database_url)
+    if run_id is None:
+        run_id = create_run(database_url)
     settings = crawl_settings(config, database_url, options)
     settings.set("NEWSMON_RUN_ID", run_id, priority="cmdline")
     process = CrawlerProcess(settings)  # configures logging, resetting scrapy.* levels
@@ -113,6 +122,9 @@ def run_crawl(config: Config, database_url: str, options: CrawlOptions) -> int:
         reason = failures[0].getErrorMessage() or repr(failures[0].value)
         mark_run_failed(database_url, run_id, reason)
         raise CrawlFailed(f"crawl {run_id} failed: {reason}")
+    from pipeline.postprocess import after_crawl_run  # numpy, scipy: only when needed
+
+    after_crawl_run(config, database_url, run_id)  # dedupe and stories; never fails the crawl
     return run_id
 
 

@@ -123,7 +123,8 @@ class StoreArticlePipeline:
                 record_failed_extraction(session, item.article_id, at, reason)
                 return Outcome("rejected", item.article_id, reason=reason)
         assert item.article is not None
-        snapshot = snapshot_of(item, item.article, self._domains(item))
+        params = tuple(self.crawler.settings.getlist("NEWSMON_TRACKING_PARAMS"))
+        snapshot = snapshot_of(item, item.article, self._domains(item), params)
         return record_page(session, snapshot, self.schedule)
 
     def _domains(self, page: FetchedPage) -> tuple[str, ...]:
@@ -134,13 +135,21 @@ class StoreArticlePipeline:
         return (host_of(page.url),)
 
 
-def snapshot_of(page: FetchedPage, article: Article, domains: tuple[str, ...]) -> ArticleSnapshot:
+def snapshot_of(
+    page: FetchedPage,
+    article: Article,
+    domains: tuple[str, ...],
+    tracking_params: tuple[str, ...] = (),
+) -> ArticleSnapshot:
     """The storage view of an extracted page; the page's own canonical is trusted in-domain only."""
-    urls = [canonicalize_url(u) for u in (page.url, page.requested_url, *page.redirect_urls)]
+    urls = [
+        canonicalize_url(u, tracking_params)
+        for u in (page.url, page.requested_url, *page.redirect_urls)
+    ]
     declared = article.canonical_url
     canonical = urls[0]
     if declared and _in_domains(declared, domains):
-        canonical = canonicalize_url(declared)
+        canonical = canonicalize_url(declared, tracking_params)
     aliases = [page.url, page.requested_url, *page.redirect_urls, *page.listed_urls, *urls]
     return ArticleSnapshot(
         outlet=page.outlet,

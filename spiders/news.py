@@ -20,7 +20,7 @@ from pipeline.config import OutletConfig, load_config
 from pipeline.items import FetchedPage
 from pipeline.middlewares import KIND, OUTLET, describe_exception
 from pipeline.signals import FetchRecord, fetch_recorded
-from pipeline.urls import canonicalize_url, host_in_domains, host_of
+from pipeline.urls import article_url, canonicalize_url, host_in_domains, host_of
 from spiders.discovery import (
     Link,
     NotAFeed,
@@ -63,6 +63,8 @@ class NewsSpider(Spider):
         spider.seen: set[str] = set()
         spider.listed_as: dict[str, set[str]] = {}
         spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
+        spider.tracking_params = tuple(settings.getlist("NEWSMON_TRACKING_PARAMS"))
+        spider.main_hosts = {o.name: {host_of(u) for u in o.start_urls} for o in chosen}
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -128,9 +130,11 @@ class NewsSpider(Spider):
         if self._is_stale(link):
             stats.inc_value("newsmon/links_stale")
             return
-        url = canonicalize_url(link.url)
+        variant = canonicalize_url(link.url, self.tracking_params)
+        # AMP and mobile variants: fetch the article they render (falling back to the variant)
+        url = article_url(variant, self.main_hosts[outlet.name], self.tracking_params)
         self.listed_as.setdefault(url, set()).add(link.url)
-        known = self.known.get(url) or self.known.get(link.url)
+        known = self.known.get(url) or self.known.get(variant) or self.known.get(link.url)
         if known is not None:
             if url not in self.seen:
                 stats.inc_value("newsmon/links_known")
@@ -150,6 +154,10 @@ class NewsSpider(Spider):
         request.meta["newsmon_via"] = via
         request.meta["newsmon_listed"] = link
         request.meta["newsmon_listed_url"] = link.url
+        if url != variant:
+            request.meta["newsmon_variant"] = variant
+            request.meta["handle_httpstatus_list"] = [404, 410]
+            request.errback = self._variant_failed
         yield request
 
     def _updated_upstream(self, link: Link, known: KnownArticle) -> bool:
@@ -184,6 +192,9 @@ class NewsSpider(Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
+        if response.status in (404, 410) and response.meta.get("newsmon_variant"):
+            yield self._variant_fallback(response, outlet)
+            return
         if response.status in (304, 404, 410):
             yield self._page(response, outlet, content_type=None)
             return
@@ -198,6 +209,29 @@ class NewsSpider(Spider):
             return
         _count(self, outlet.name, "fetched")
         yield self._page(response, outlet, content_type=content_type.decode("latin-1") or None)
+
+    def _variant_fallback(self, response: Response, outlet: OutletConfig) -> Request:
+        """The article URL guessed from an AMP/mobile link does not exist: fetch the link."""
+        record = FetchRecord.from_exchange(response.request, response=response, error=None)
+        self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+        return self._variant_request(response.request, outlet)
+
+    def _variant_failed(self, failure: Failure) -> Iterator[Request]:
+        """The guessed article host or URL did not answer at all: fetch the link instead."""
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest):  # robots.txt, private address: not a bad guess
+            self.failed(failure)
+            return
+        yield self._variant_request(request, self.outlets[request.meta[OUTLET]])
+
+    def _variant_request(self, guessed: Request, outlet: OutletConfig) -> Request:
+        variant = guessed.meta["newsmon_variant"]
+        self.listed_as.setdefault(variant, set()).update(self.listed_as.get(guessed.url, ()))
+        request = self._request(variant, outlet, "article", self.parse_article)
+        for key in ("newsmon_via", "newsmon_listed", "newsmon_listed_url"):
+            if key in guessed.meta:
+                request.meta[key] = guessed.meta[key]
+        return request
 
     def _page(
         self, response: Response, outlet: OutletConfig, *, content_type: str | None

@@ -250,6 +250,9 @@ class Fetch(Base):
 
 
 class Story(Base):
+    """A configured story (matched by its query) or an automatic one (``kind == "auto"``): a
+    cluster of coverage of one event by several outlets."""
+
     __tablename__ = "stories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -257,6 +260,10 @@ class Story(Base):
     query: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20), default="configured")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # auto stories: the cluster they show (see StoryFeature.cluster_id)
+    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
+    # configured stories: query, outlets and dates their links were last matched with
+    matched_spec: Mapped[str | None] = mapped_column(Text)
 
     articles: Mapped[list[ArticleStory]] = relationship(
         back_populates="story", cascade="all, delete-orphan"
@@ -294,4 +301,82 @@ class DaemonLock(Base):
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     ttl_seconds: Mapped[int] = mapped_column(default=60)
+    info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ArticleSignature(Base):
+    """Duplicate detection's view of an article's latest text: exact key and MinHash."""
+
+    __tablename__ = "article_signatures"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    text_hash: Mapped[str] = mapped_column(String(64), index=True)
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    shingles: Mapped[int]
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyndicationBand(Base):
+    """The persisted LSH index: one row per (band key, article); equal keys are candidates.
+
+    Millions of rows, so one B-tree only (no rowid on SQLite, no index on ``article_id``): an
+    article's rows are found again from the keys of its stored signature.
+    """
+
+    __tablename__ = "syndication_bands"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class SyndicationLink(Base):
+    """Two articles found to be copies of one text (``article_id < other_id``); groups are the
+    connected components of these links."""
+
+    __tablename__ = "syndication_links"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    similarity: Mapped[float] = mapped_column(Float)
+
+
+class StoryFeature(Base):
+    """An article's salient-term vector for automatic stories, and the cluster it is in."""
+
+    __tablename__ = "story_features"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_at: Mapped[datetime] = mapped_column(index=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    cluster_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class StoryTerm(Base):
+    """Document frequency of a term over all articles (the IDF of the term vectors)."""
+
+    __tablename__ = "story_terms"
+
+    term: Mapped[str] = mapped_column(String(100), primary_key=True)
+    df: Mapped[int] = mapped_column(default=0)
+
+
+class JobMark(Base):
+    """Where an incremental job stopped (e.g. the last version id post-processing saw)."""
+
+    __tablename__ = "job_marks"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -43,8 +43,9 @@ def init(app: AppContext) -> None:
     show_default=True,
     help="Which known articles to fetch again.",
 )
+@click.option("--run-id", type=int, hidden=True, help="Adopt this crawl run (newsmon run).")
 @click.pass_obj
-def crawl(app: AppContext, outlets: tuple[str, ...], recheck: str) -> None:
+def crawl(app: AppContext, outlets: tuple[str, ...], recheck: str, run_id: int | None) -> None:
     """Crawl every configured outlet once: discover, fetch, extract and store.
 
     Exits 0 even when some outlets fail; their errors are recorded and summarised.
@@ -68,7 +69,7 @@ def crawl(app: AppContext, outlets: tuple[str, ...], recheck: str) -> None:
     )
     chosen = names or tuple(o.name for o in config.outlets)
     click.echo(f"Crawling {len(chosen)} outlet(s) into {display_url(url)} …", err=True)
-    run_id = run_crawl(config, url, options)
+    run_id = run_crawl(config, url, options, run_id)
     _print_run(url, run_id)
 
 

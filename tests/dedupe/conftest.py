@@ -1,0 +1,67 @@
+"""Databases for post-processing tests: a SQLite file per test, and one PostgreSQL database per
+session emptied before each test (post-processing commits, so nothing can be rolled back)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade_database
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def dedupe_postgres() -> Iterator[str]:
+    import psycopg
+
+    name = f"newsmon_dedupe_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        message = "PostgreSQL not reachable at 127.0.0.1:5432: " + " ".join(str(exc).split())
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+            upgrade_database(url)
+            yield url
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """A session factory on an empty, migrated database, on both backends."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+        upgrade_database(url)
+    else:
+        url = request.getfixturevalue("dedupe_postgres")
+        _empty_postgres(url)
+    engine = make_engine(url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        tables = connection.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()

@@ -1,0 +1,127 @@
+"""Duplicate text detection: exact keys, MinHash copies, origins and groups (no database)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline.dedupe import (
+    BandIndex,
+    Member,
+    Signature,
+    components,
+    copy_score,
+    duplicate_targets,
+    fast_normalise,
+    origin_of,
+    signature,
+    text_hash,
+)
+from pipeline.versions import normalise_text
+from tests.dedupe import texts
+
+THRESHOLD = 0.5
+WIRE = texts.text(texts.WIRE)
+
+
+def test_exact_key_ignores_whitespace_quotes_and_dashes() -> None:
+    retyped = WIRE.replace("\u201c", '"').replace("\u2014", "-").replace(" ", "  ")
+    assert text_hash(retyped) == text_hash(WIRE)
+    assert text_hash(WIRE + " More.") != text_hash(WIRE)
+
+
+def test_fast_normalise_is_normalise_text(shared_corpus: Path) -> None:
+    truth = json.loads((shared_corpus / "extraction-bench" / "ground-truth.json").read_text())
+    odd = (
+        "\u00a0a\u2009b\u00ad\u200bc\x1c d\u2028e\u3000f \u201cg\u201d \u2013 \u00ab h \u00bb\r\n\n"
+    )
+    for item in truth.values():
+        body = item["articleBody"]
+        assert fast_normalise(body) == normalise_text(body)
+        assert fast_normalise(odd + body + odd) == normalise_text(odd + body + odd)
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        texts.WIRE,  # verbatim: an exact duplicate
+        texts.WIRE_TRIMMED,  # last paragraph cut
+        ["Staff Reports", *texts.WIRE, "Copyright 2026 The Associated Press."],  # boilerplate
+        [p.replace("Tuesday", "Tuesday night") for p in texts.WIRE],  # copy edits
+        texts.WIRE[:4],  # a brief: the first four of seven paragraphs
+    ],
+    ids=["verbatim", "trimmed", "boilerplate", "edited", "brief"],
+)
+def test_wire_copies_are_copies(copy: list[str]) -> None:
+    assert copy_score(signature(WIRE), signature(texts.text(copy)), THRESHOLD) is not None
+
+
+@pytest.mark.parametrize(
+    "other",
+    [texts.OWN_HARLOW_1, texts.OWN_HARLOW_2, texts.OTHER_FIRE_1, texts.UNRELATED_1],
+    ids=["same-event-1", "same-event-2", "similar-event", "unrelated"],
+)
+def test_other_words_are_never_copies(other: list[str]) -> None:
+    assert copy_score(signature(WIRE), signature(texts.text(other)), THRESHOLD) is None
+
+
+def test_a_short_shared_passage_is_not_a_copy() -> None:
+    quote = texts.WIRE[2]  # both quote the fire chief at length
+    own = texts.text([*texts.OWN_HARLOW_1, quote])
+    assert copy_score(signature(WIRE), signature(own), THRESHOLD) is None
+
+
+def test_signatures_survive_storage() -> None:
+    sig = signature(WIRE)
+    again = Signature.from_bytes(sig.text_hash, sig.to_bytes(), sig.shingles)
+    assert copy_score(sig, again, THRESHOLD) == 1.0
+    assert len(sig.to_bytes()) == 512
+
+
+def test_band_keys_are_shared_by_copies_only() -> None:
+    index = BandIndex(THRESHOLD)
+    wire = set(index.keys(signature(WIRE)))
+    trimmed = set(index.keys(signature(texts.text(texts.WIRE_TRIMMED))))
+    other = set(index.keys(signature(texts.text(texts.OWN_HARLOW_1))))
+    assert len(wire) == index.lsh.b
+    assert wire & trimmed
+    assert not wire & other
+
+
+def test_band_keys_are_stable_across_processes() -> None:
+    # persisted in the database: word ids and band hashing must not depend on the process
+    assert (
+        BandIndex(THRESHOLD).keys(signature("one two three four five six"))[0]
+        == (BandIndex(THRESHOLD).keys(signature("one two three four five six"))[0])
+    )
+    assert signature("one two three four five six").hashvalues[:3].tolist() == [
+        *signature("one two three four five six").hashvalues[:3].tolist()
+    ]
+
+
+T = datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def test_origin_is_the_earliest_published_then_first_seen_then_lowest_id() -> None:
+    hour = timedelta(hours=1)
+    assert origin_of([Member(5, T, T), Member(3, T + hour, T)]).id == 5
+    assert origin_of([Member(5, T, T + hour), Member(7, T, T)]).id == 7
+    assert origin_of([Member(9, T, T), Member(4, T, T)]).id == 4
+    assert origin_of([Member(2, None, T + hour), Member(8, None, T)]).id == 8
+
+
+def test_groups_point_at_their_origin_never_along_a_chain() -> None:
+    # 1 ~ 2 ~ 3 (2 is the copy that links them), 4 alone
+    groups = [
+        [Member(a, T + timedelta(hours=h), T) for a, h in members]
+        for members in ([(1, 2), (2, 1), (3, 0)], [(4, 0)])
+    ]
+    assert duplicate_targets(groups) == {1: 3, 2: 3, 3: None, 4: None}
+
+
+def test_components_join_through_shared_members() -> None:
+    found = sorted(sorted(c) for c in components([1, 2, 3, 4, 5], [(1, 2), (2, 3), (5, 4)]))
+    assert found == [[1, 2, 3], [4, 5]]
