@@ -35,7 +35,7 @@ class CrawlRunExtension:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.engine = make_engine(crawler.settings.get("NEWSMON_DATABASE_URL"))
+        self.engine = make_engine(crawler.settings.get("NEWSMON_DATABASE_URL"), immediate=True)
         self.sessions = make_session_factory(self.engine)
         self.batch_size = crawler.settings.getint("NEWSMON_FETCH_LOG_BATCH")
         self.buffer: list[FetchRecord] = []

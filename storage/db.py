@@ -28,13 +28,20 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite connections get WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite connections get WAL, foreign keys and a busy timeout.
+
+    SQLite transactions are begun by SQLAlchemy, not by the sqlite3 module (whose implicit
+    BEGIN breaks SAVEPOINT). ``immediate``: writers take the write lock at BEGIN, so two
+    processes never deadlock upgrading read transactions ("database is locked").
+    """
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 30)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql(begin))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -54,6 +61,7 @@ def is_sqlite(engine_or_session: Engine | Session) -> bool:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see make_engine)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
