@@ -126,6 +126,9 @@ def soak(
             while daemon.poll() is None:
                 done = count_cycles(log_file)
                 rss, threads = proc_status(daemon.pid)
+                if rss == 0:  # not started yet
+                    time.sleep(0.2)
+                    continue
                 samples.append(
                     Sample(time.monotonic() - started, done, rss, open_fds(daemon.pid), threads)
                 )

@@ -175,7 +175,7 @@ class Daemon:
         log.info("stopping: no new jobs; running crawls get %.0fs to finish", grace)
         try:
             if self.schedule.running:
-                self.schedule.pause()
+                self.schedule.scheduler.pause()
             self.supervisor.stop(grace)
             if self.schedule.running:
                 self.schedule.scheduler.shutdown(wait=True)

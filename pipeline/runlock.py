@@ -70,7 +70,7 @@ class RunLock:
     """This daemon's claim on the database."""
 
     def __init__(self, database_url: str, ttl: int, info: dict[str, Any] | None = None) -> None:
-        self.engine = make_engine(database_url)
+        self.engine = make_engine(database_url, immediate=True)
         self.sessions = make_session_factory(self.engine)
         hostname = socket.gethostname()
         pid = os.getpid()

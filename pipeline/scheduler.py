@@ -119,12 +119,27 @@ def job_specs(config: Config, database_label: str) -> list[JobSpec]:
     return specs
 
 
+class _BlockingScheduler(BlockingScheduler):  # type: ignore[misc]  # APScheduler is untyped
+    """No job processing once shut down.
+
+    APScheduler 3's loop runs one more round after ``shutdown()`` wakes it: that round submits
+    due jobs to the stopped executors (logging errors) and moves their next run times on,
+    although they never ran, so a restart would not catch them up.
+    """
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        wait: float | None = super()._process_jobs()
+        return wait
+
+
 class JobSchedule:
     """A :class:`BlockingScheduler` on the database's job store, and how its jobs are kept."""
 
     def __init__(self, database_url: str) -> None:
         self.store = SQLAlchemyJobStore(engine=make_engine(database_url), tablename=JOBS_TABLE)
-        self.scheduler = BlockingScheduler(
+        self.scheduler = _BlockingScheduler(
             jobstores={"default": self.store},
             executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -170,14 +185,6 @@ class JobSchedule:
             else:
                 report.rescheduled.append(spec.id)
         return report
-
-    def pause(self) -> None:
-        """Stop submitting jobs, and wait for a round of submissions already under way."""
-        self.scheduler.pause()
-        # _process_jobs holds this lock while it submits due jobs; APScheduler 3 has no
-        # public way to wait for that round, which would otherwise submit after shutdown.
-        with self.scheduler._jobstores_lock:
-            pass
 
     def delay(self, job_id: str, until: datetime) -> None:
         """Move a job's next run to ``until`` unless it is already later."""

@@ -73,7 +73,9 @@ def status_lines(record: dict[str, Any], now: datetime) -> list[str]:
     lines = [_daemon_line(record["daemon"])]
     for run in record["running_crawls"]:
         outlets = ", ".join(run["outlets"]) or "?"
-        lines.append(f"  crawling now: run {run['run_id']} ({outlets}) since {run['started_at']}")
+        lines.append(
+            f"  crawling now: run {run['run_id']} ({outlets}) since {_short(run['started_at'])}"
+        )
     lines += ["", "Jobs (next run):"]
     if not record["jobs"]:
         lines.append("  none scheduled yet (start `newsmon run`)")
@@ -134,7 +136,7 @@ def _daemon_line(daemon: dict[str, Any]) -> str:
     state = "up" if daemon["state"] == "up" else "stale (its lock expired: the daemon is gone)"
     return (
         f"Daemon: {state}: pid {daemon['pid']} on {daemon['hostname']}, "
-        f"since {daemon['since']}, last heartbeat {age} ago"
+        f"since {_short(daemon['since'])}, last heartbeat {age} ago"
     )
 
 
@@ -144,7 +146,8 @@ def _outlet_line(outlet: dict[str, Any]) -> str:
     if run is None:
         return f"  {outlet['name']}: never crawled{due}"
     line = (
-        f"  {outlet['name']}: {run['started_at']} {run['status']}: {run['fetched']} fetched, "
+        f"  {outlet['name']}: {_short(run['started_at'])} {run['status']}: "
+        f"{run['fetched']} fetched, "
         f"{run['new_articles']} new articles, {run['new_versions']} new versions, "
         f"{run['errors']} errors{due}"
     )
@@ -157,7 +160,7 @@ def _when(iso: str | None, now: datetime) -> str:
         return "paused"
     delta = (datetime.fromisoformat(iso) - now).total_seconds()
     relative = f"in {format_age(delta)}" if delta >= 0 else f"{format_age(-delta)} overdue"
-    return f"{iso} ({relative})"
+    return f"{_short(iso)} ({relative})"
 
 
 def _size(size: int) -> str:
@@ -167,6 +170,11 @@ def _size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TB"
+
+
+def _short(iso: str | None) -> str:
+    """``2026-12-01T10:00:00Z``: whole seconds for a terminal."""
+    return "-" if iso is None else iso[:19] + "Z"
 
 
 def _iso(value: datetime | None) -> str | None:

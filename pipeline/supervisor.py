@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 DelayPoll = Callable[[str, datetime], None]  # (outlet, not before)
 MAX_PARALLEL_CRAWLS = 6  # PostgreSQL; keeps two of the scheduler's 8 threads for other jobs
+SQLITE_PARALLEL_CRAWLS = 2
 _MAINTENANCE_WAIT = 120.0  # seconds a maintenance pass waits for busy outlets, in all
 
 
@@ -49,7 +50,9 @@ class Supervisor:
         self.database_url = database_url
         self.delay_poll = delay_poll
         self.children = ChildRegistry()
-        self.engine = make_engine(database_url)
+        # SQLite: take the write lock at BEGIN, so a read-then-write transaction never fails
+        # at once because a crawl child committed in between (see storage.db.make_engine).
+        self.engine = make_engine(database_url, immediate=True)
         self.sessions = make_session_factory(self.engine)
         self._busy: set[str] = set()
         self._idle = threading.Condition()  # notified whenever outlets are released
@@ -285,13 +288,11 @@ class Supervisor:
 
 
 def parallel_crawls(database_url: str) -> int:
-    """How many crawl children may run at once: one on SQLite, which has a single writer.
-
-    Crawl children write in transactions that read before they write; on SQLite such a
-    transaction fails at once with "database is locked" when another process committed in
-    between (WAL snapshot conflict; the busy timeout does not apply), so children take turns.
-    """
-    return 1 if make_url(database_url).get_backend_name() == "sqlite" else MAX_PARALLEL_CRAWLS
+    """How many crawl children may run at once: few on SQLite, which has a single writer
+    (crawls mostly wait on the network, so two overlap well), more on PostgreSQL."""
+    if make_url(database_url).get_backend_name() == "sqlite":
+        return SQLITE_PARALLEL_CRAWLS
+    return MAX_PARALLEL_CRAWLS
 
 
 def _iso(timestamp: float) -> str:

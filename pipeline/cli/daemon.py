@@ -30,7 +30,7 @@ def run(app: AppContext, lock_ttl: int) -> None:
     \b
     Example:
         newsmon --config /etc/newsmon/newsmon.toml run
-        kill -HUP $(pgrep -f 'newsmon.*run')     # reload the config
+        kill -HUP PID     # reload the config (PID: see `newsmon status`)
     """
     from pipeline.daemon import DaemonOptions, run_daemon
     from pipeline.runlock import DaemonLockHeld

@@ -1,8 +1,8 @@
 """Pure extraction: response body (+ URL) -> ``Article``, with no Scrapy or SQLAlchemy imports.
 
 ``extract_article`` checks the body is HTML, decodes it (``decode_html``), parses it once and
-hands it to the generic trafilatura-based extractor. Per-site rules, when they come, are picked
-here too.
+hands it to the generic extractor, with the outlet's ``SiteRules`` when it has some.
+``BoilerplateLines`` is the per-outlet filter of repeated lines, kept by the caller.
 """
 
 from __future__ import annotations
@@ -12,12 +12,21 @@ import re
 
 from trafilatura.utils import load_html
 
+from pipeline.extraction.boilerplate import BoilerplateLines
 from pipeline.extraction.charset import decode_html
 from pipeline.extraction.errors import ExtractionFailed
 from pipeline.extraction.generic import MIN_WORDS, extract_generic
+from pipeline.extraction.sites import SiteRules
 from pipeline.items import Article
 
-__all__ = ["MIN_WORDS", "ExtractionFailed", "decode_html", "extract_article"]
+__all__ = [
+    "MIN_WORDS",
+    "BoilerplateLines",
+    "ExtractionFailed",
+    "SiteRules",
+    "decode_html",
+    "extract_article",
+]
 
 # Media types that are HTML, and the vague ones servers send for anything (sniffed instead).
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -35,7 +44,11 @@ _SNIFF_CHARS = 65536
 
 
 def extract_article(
-    body: bytes | str, *, url: str | None = None, content_type: str | None = None
+    body: bytes | str,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    rules: SiteRules | None = None,
 ) -> Article:
     """Extract the article from an HTML page.
 
@@ -43,6 +56,7 @@ def extract_article(
         body: the response body; bytes are decoded with ``decode_html``.
         url: the page URL after redirects; relative canonical URLs are resolved against it.
         content_type: the HTTP ``Content-Type`` header, for the media type and charset.
+        rules: the outlet's selectors (``SiteRules.from_mapping``), or None for the generic rules.
 
     Returns:
         The article: title, text (one paragraph a line), authors, timestamps and metadata.
@@ -62,7 +76,7 @@ def extract_article(
     tree = load_html(body)
     if tree is None:
         raise ExtractionFailed("not HTML (unparseable)")
-    return extract_generic(tree, body, url)
+    return extract_generic(tree, url, rules)
 
 
 def _looks_binary(body: bytes) -> bool:

@@ -1,27 +1,41 @@
-"""The generic extractor: trafilatura with one options object, plus publisher metadata.
+"""The generic extractor: trafilatura first, second opinions when it may have missed text, clean-up.
 
-Works for any site. Body text comes from trafilatura; when that finds too little, a complete
-JSON-LD ``articleBody`` or readability-lxml gets a chance (see ``_fallback_text``).
+Works for any site (``SiteRules`` can point at the body instead). The steps, each measured on
+both development sets (``bench/README.md``):
+
+1. trafilatura with comments off and metadata off, first without its own fallbacks
+   (``FAST_OPTIONS``), then with them (``OPTIONS``) only when the fast pass returned a small share
+   of the page's paragraph text. The metadata is read from the same parsed tree
+   (``metadata.py``), without trafilatura's slowest searches;
+2. a second opinion, when the page holds more paragraph text than trafilatura returned: a
+   complete JSON-LD ``articleBody`` and readability-lxml (``second_opinion.py``). One replaces
+   trafilatura's text when it is clearly longer *and* contains it: the article was split over
+   several containers, or trafilatura stopped at a heading;
+3. line clean-up (``cleanup.py``): repeated lines, the headline, pointers to other articles,
+   labels and promotions at the edges.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from copy import copy
-from datetime import UTC, datetime
-from html import unescape
 from typing import Any
 
-import lxml.html
-from lxml.etree import ParserError
+from lxml.etree import XPath
 from lxml.html import HtmlElement
-from readability import Document as ReadabilityDocument
 from trafilatura import bare_extraction
 from trafilatura.settings import Document, Extractor
 
-from pipeline.extraction import metadata
+from pipeline.extraction import cleanup, metadata
+from pipeline.extraction.agreement import WORD_RE, coverage, shingle_set
 from pipeline.extraction.errors import ExtractionFailed
+from pipeline.extraction.second_opinion import (
+    clean_text,
+    element_text,
+    jsonld_body,
+    readability_text,
+)
+from pipeline.extraction.sites import SiteRules
 from pipeline.items import Article
 
 logger = logging.getLogger(__name__)
@@ -29,34 +43,56 @@ logger = logging.getLogger(__name__)
 # Fewer words than this is a teaser, a gallery caption or an error page, not an article. The
 # shortest article in extraction-bench has 66 words; CJK characters count one word each.
 MIN_WORDS = 25
-# readability output with more link text than this share is a list of links, not prose.
-_MAX_LINK_DENSITY = 0.5
 # trafilatura falls back to the whole page text, so a page of menus comes out as a list of link
 # labels. Text with more than this share of its words on lines that are a link's whole label is
 # navigation; the highest share among the 890 benchmark articles was 0.32.
 _MAX_LINK_LABEL_SHARE = 0.6
-
-# Built once: balanced precision/recall, comments off (they would look like edits of the
-# article and lower F1), tables kept, metadata on. ``url`` and ``date_params`` change per page,
-# so each call works on a shallow copy (see ``_options_for``).
-OPTIONS = Extractor(
-    output_format="python",
-    comments=False,
-    tables=True,
-    with_metadata=True,
+# Lines longer than this are prose, never a link's label.
+_MAX_LABEL_WORDS = 30
+# A second opinion replaces trafilatura's text when it has this many times as many words and
+# holds at least this share of trafilatura's text (4-word shingles). Swept 1.1-2.0 and 0.7-0.95:
+# flat between 1.2-1.5 and 0.8-0.9 on both sets and on both halves of each.
+_LONGER_BY = 1.2
+_CONTAINS_SHARE = 0.8
+# Paragraph text outside navigation, the measure of what trafilatura may have missed.
+_PARAGRAPHS = XPath(
+    ".//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]"
 )
 
-_WORD_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+")
-_BLOCK_TAGS = ("p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote")
+_PAGE_TEXT = XPath(
+    ".//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]"
+)
+_PAGE_TEXT_GATE = 1e9
+_RESCUE_PAGE_SHARE = 0.0
+
+# When trafilatura's fast pass returns less than this share of the page's paragraph text, its
+# full cascade runs too (on about 3 % of the benchmark pages).
+_RESCUE_SHARE = 0.25
+
+# ... and when the fast pass looks like the page's menus: more than this share of its words on
+# lines that are whole link labels (menus have buttons and headings that are not links).
+_RESCUE_LINK_LABEL_SHARE = 0.5
+
+# Built once: balanced precision/recall, comments off (they would look like edits of the article
+# and lower F1), tables kept, metadata off (see metadata.py). ``FAST_OPTIONS`` skips
+# trafilatura's own fallbacks, ``OPTIONS`` runs them. ``url`` changes per page, so each call works
+# on a shallow copy (see ``_options_for``).
+OPTIONS = Extractor(output_format="python", comments=False, tables=True, with_metadata=False)
+FAST_OPTIONS = Extractor(
+    output_format="python", comments=False, tables=True, with_metadata=False, fast=True
+)
 
 
-def extract_generic(tree: HtmlElement, html: str, url: str | None = None) -> Article:
+def extract_generic(
+    tree: HtmlElement, url: str | None = None, rules: SiteRules | None = None
+) -> Article:
     """Extract the article of a parsed page.
 
     Args:
-        tree: the page parsed by ``trafilatura.utils.load_html`` (left unchanged).
-        html: the same page as text, for readability-lxml, which parses it itself.
+        tree: the page parsed by ``trafilatura.utils.load_html``; ``rules.drop`` edits it.
         url: the page URL, used for relative links and URL date patterns.
+        rules: the outlet's selectors, if it has any.
 
     Returns:
         The article, with at least ``MIN_WORDS`` words of text.
@@ -64,58 +100,97 @@ def extract_generic(tree: HtmlElement, html: str, url: str | None = None) -> Art
     Raises:
         ExtractionFailed: no text, or too little to be an article.
     """
-    document = bare_extraction(tree, options=_options_for(url))
-    if document is None:
-        document = Document()
-    elif not isinstance(document, Document):
-        raise TypeError(f"unexpected trafilatura result {type(document)!r}")
+    fields = metadata.page_fields(tree)
     articles = metadata.jsonld_articles(metadata.jsonld_objects(tree))
-    title = document.title or metadata.page_title(tree)
-    text = drop_title_line(clean_text(document.text), title)
-    if count_words(text) < MIN_WORDS:
-        text = drop_title_line(_fallback_text(tree, html, articles) or text, title)
-    words = count_words(text)
-    if words == 0:
-        raise ExtractionFailed("no article text")
+    titles = metadata.title_candidates(tree)
+    title = (rules.title_text(tree) if rules else "") or fields.title or metadata.page_title(tree)
+    published = metadata.published_at(tree, articles) or metadata.guessed_date(tree, url)
+    article = Article(
+        title=title,
+        text="",
+        authors=split_authors(fields.author),
+        published_at=published,
+        modified_at=metadata.modified_at(tree, articles),
+        language=metadata.page_language(tree),
+        site_name=fields.sitename or None,
+        canonical_url=metadata.canonical_url(tree, url),
+        description=fields.description or None,
+    )
+    if rules is not None:
+        rules.drop_elements(tree)
+    text = _rules_text(tree, rules) or article_text(tree, url, articles)
+    _check_not_navigation(tree, text)
+    article.text = cleanup.tidy(text, [title, *titles])
+    words = count_words(article.text)
     if words < MIN_WORDS:
         raise ExtractionFailed(f"text too short ({words} words)")
-    if link_label_share(tree, text) > _MAX_LINK_LABEL_SHARE:
-        raise ExtractionFailed("only navigation links")
-    return _build_article(document, tree, title, text, articles, url)
+    return article
+
+
+def article_text(tree: HtmlElement, url: str | None, articles: list[dict[str, Any]]) -> str:
+    """trafilatura's text, or a second opinion that contains it and says clearly more."""
+    text = _trafilatura_text(tree, url, FAST_OPTIONS)
+    words = count_words(text)
+    paragraph_words = _paragraph_words(tree)
+    page_words = _page_words(tree)
+    navigation = _looks_like_navigation(tree, text, _RESCUE_LINK_LABEL_SHARE)
+    if (
+        words < MIN_WORDS
+        or words < _RESCUE_SHARE * paragraph_words
+        or words < _RESCUE_PAGE_SHARE * page_words
+        or navigation
+    ):
+        # trafilatura's own fallbacks (its readability port, justext, a recall retry) rescue the
+        # pages where its fast pass took the wrong block (too little, or the page's menus);
+        # they cost 40 % more, so only here.
+        rescued = _trafilatura_text(tree, url, OPTIONS)
+        rescued_words = count_words(rescued)
+        if rescued_words > words or (
+            navigation
+            and rescued_words >= MIN_WORDS
+            and not _looks_like_navigation(tree, rescued, _RESCUE_LINK_LABEL_SHARE)
+        ):
+            text, words = rescued, rescued_words
+    opinions = [jsonld_body(tree, articles)]
+    if words < MIN_WORDS or paragraph_words > words or page_words > _PAGE_TEXT_GATE * words:
+        opinions.append(readability_text(tree))
+    if words < MIN_WORDS:
+        return max([*opinions, text], key=count_words)
+    longer = [
+        other
+        for other in opinions
+        if count_words(other) > _LONGER_BY * words
+        and coverage(text, shingle_set(other)) >= _CONTAINS_SHARE
+    ]
+    return max(longer, key=count_words, default=text)
 
 
 def count_words(text: str) -> int:
     """``\\w+`` words, each CJK ideograph or kana counting as one (those scripts use no spaces)."""
-    return len(_WORD_RE.findall(text))
-
-
-def clean_text(text: str | None) -> str:
-    """Strip every line and drop blank ones: paragraphs end up one per line."""
-    lines = (line.strip() for line in (text or "").splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def drop_title_line(text: str, title: str) -> str:
-    """Remove a first line that repeats the title: the headline is ``Article.title``, not text.
-
-    On extraction-bench this raised F1 by 0.0024 (36 pages), on wcxb-dev-articles by 0.0006.
-    """
-    first, _, rest = text.partition("\n")
-    if title and rest and _normalized(first) == _normalized(title):
-        return rest
-    return text
+    return len(WORD_RE.findall(text))
 
 
 def link_label_share(tree: HtmlElement, text: str) -> float:
     """Share of the words of ``text`` on lines that repeat the whole label of a link in ``tree``."""
-    labels = {_normalized(link.text_content()) for link in tree.iter("a")} - {""}
-    total = link_words = 0
-    for line in text.splitlines():
-        words = len(_WORD_RE.findall(line))
-        total += words
-        if _normalized(line) in labels:
-            link_words += words
+    lines = [(cleanup.normalized(line), count_words(line)) for line in text.splitlines()]
+    total = sum(words for _, words in lines)
+    keys = {key for key, _ in lines if key}
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    labels: set[str] = set()
+    for link in tree.iter("a"):
+        label = link.text_content()
+        # a label much longer than every line cannot equal one; skip normalizing it
+        if label and len(label) <= 2 * longest + 40 and (key := cleanup.normalized(label)) in keys:
+            labels.add(key)
+    link_words = sum(words for key, words in lines if key in labels)
     return link_words / total if total else 0.0
+
+
+def _short_line_share(text: str) -> float:
+    """Share of the words of ``text`` on lines of at most ``_MAX_LABEL_WORDS`` words."""
+    counts = [count_words(line) for line in text.splitlines()]
+    total = sum(counts)
+    return sum(c for c in counts if c <= _MAX_LABEL_WORDS) / total if total else 0.0
 
 
 def split_authors(value: str | None) -> list[str]:
@@ -128,95 +203,57 @@ def split_authors(value: str | None) -> list[str]:
     return authors
 
 
-def _normalized(text: str) -> str:
-    return " ".join(_WORD_RE.findall(text.casefold()))
+def _trafilatura_text(tree: HtmlElement, url: str | None, options: Extractor) -> str:
+    document = bare_extraction(tree, options=_options_for(options, url))
+    if document is None:
+        return ""
+    if not isinstance(document, Document):
+        raise TypeError(f"unexpected trafilatura result {type(document)!r}")
+    return clean_text(document.text)
 
 
-def _options_for(url: str | None) -> Extractor:
-    # A shallow copy keeps OPTIONS shared; htmldate's max_date must follow the clock, or a
-    # long-lived worker would drop every date after the day it started.
-    options = copy(OPTIONS)
+def _rules_text(tree: HtmlElement, rules: SiteRules | None) -> str:
+    if rules is None:
+        return ""
+    elements = rules.body_elements(tree)
+    if not elements:
+        if rules.body:
+            logger.debug("no element matches the outlet's body selectors %s", rules.body)
+        return ""
+    parts = []
+    for element in elements:
+        element = copy(element)
+        for noise in element.xpath(".//script|.//style|.//noscript|.//template"):
+            noise.drop_tree()
+        parts.append(element_text(element))
+    return "\n".join(part for part in parts if part)
+
+
+def _page_words(tree: HtmlElement) -> int:
+    return count_words(" ".join(_PAGE_TEXT(tree)))
+
+
+def _paragraph_words(tree: HtmlElement) -> int:
+    return count_words(" ".join(p.text_content() for p in _PARAGRAPHS(tree)))
+
+
+def _looks_like_navigation(
+    tree: HtmlElement, text: str, share: float = _MAX_LINK_LABEL_SHARE
+) -> bool:
+    # Link labels are short: reading every link of the page is only worth it for a text
+    # made mostly of short lines.
+    return _short_line_share(text) > share and link_label_share(tree, text) > share
+
+
+def _check_not_navigation(tree: HtmlElement, text: str) -> None:
+    if count_words(text) == 0:
+        raise ExtractionFailed("no article text")
+    if _looks_like_navigation(tree, text):
+        raise ExtractionFailed("only navigation links")
+
+
+def _options_for(shared: Extractor, url: str | None) -> Extractor:
+    # A shallow copy keeps the shared options untouched.
+    options = copy(shared)
     options.url = options.source = url
-    options.date_params = {**OPTIONS.date_params, "max_date": datetime.now(UTC).date().isoformat()}
     return options
-
-
-def _build_article(
-    document: Document,
-    tree: HtmlElement,
-    title: str,
-    text: str,
-    articles: list[dict[str, Any]],
-    url: str | None,
-) -> Article:
-    return Article(
-        title=title,
-        text=text,
-        authors=split_authors(document.author),
-        published_at=metadata.published_at(tree, articles) or metadata.parse_date(document.date),
-        modified_at=metadata.modified_at(tree, articles),
-        language=metadata.normalize_language(document.language) or metadata.page_language(tree),
-        site_name=document.sitename or None,
-        canonical_url=metadata.canonical_url(tree, url),
-        description=document.description or None,
-    )
-
-
-def _fallback_text(tree: HtmlElement, html: str, articles: list[dict[str, Any]]) -> str | None:
-    """A JSON-LD ``articleBody`` or readability-lxml text, when either is long enough.
-
-    The JSON-LD body is only a fallback: on extraction-bench it was often truncated (about 80
-    words) or held markup, and it lost to trafilatura on every page where both had text.
-    """
-    candidates = [_jsonld_body(tree, articles), _readability_text(html)]
-    long_enough = [text for text in candidates if count_words(text) >= MIN_WORDS]
-    return max(long_enough, key=count_words, default=None)
-
-
-def _jsonld_body(tree: HtmlElement, articles: list[dict[str, Any]]) -> str:
-    """The longest JSON-LD ``articleBody`` whose words also appear in the page."""
-    bodies = [obj.get("articleBody") for obj in articles]
-    texts = [_html_to_text(unescape(body)) for body in bodies if isinstance(body, str)]
-    if not texts:
-        return ""
-    visible = tree.xpath(".//body//text()[not(ancestor::script or ancestor::style)]")
-    page_words = set(_WORD_RE.findall(" ".join(visible)))
-    consistent = [
-        text
-        for text in texts
-        if (words := _WORD_RE.findall(text))
-        and sum(word in page_words for word in words) >= 0.5 * len(words)
-    ]
-    return max(consistent, key=len, default="")
-
-
-def _readability_text(html: str) -> str:
-    """readability-lxml's main block as text, or "" when it is mostly links or fails."""
-    try:
-        summary = ReadabilityDocument(html).summary(html_partial=True)
-        fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
-    except (ParserError, ValueError, TypeError) as error:
-        logger.debug("readability failed: %s", error)
-        return ""
-    text = _element_text(fragment)
-    link_text = sum(len(link.text_content()) for link in fragment.iter("a"))
-    if not text or link_text > _MAX_LINK_DENSITY * len(text):
-        return ""
-    return text
-
-
-def _html_to_text(value: str) -> str:
-    if "<" not in value:
-        return clean_text(value)
-    try:
-        fragment = lxml.html.fragment_fromstring(value, create_parent="div")
-    except (ParserError, ValueError):
-        return clean_text(value)
-    return _element_text(fragment)
-
-
-def _element_text(element: HtmlElement) -> str:
-    """Text of an element with a line break after each block, so paragraphs stay apart."""
-    for block in element.iter(*_BLOCK_TAGS):
-        block.tail = "\n" + (block.tail or "")
-    return clean_text(element.text_content())

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from pipeline.extraction import MIN_WORDS, ExtractionFailed, extract_article, generic
-from pipeline.extraction.generic import count_words, drop_title_line, split_authors
+from pipeline.extraction.generic import count_words, split_authors
 from pipeline.extraction.metadata import normalize_language, parse_timestamp
 from pipeline.items import Article
 
@@ -280,12 +280,6 @@ def test_splits_and_dedupes_authors() -> None:
     assert split_authors(None) == []
 
 
-def test_drops_first_line_repeating_title() -> None:
-    assert drop_title_line("Night Buses!\nBody", "Night buses") == "Body"
-    longer_headline = "Night buses at last\nBody"
-    assert drop_title_line(longer_headline, "Night buses") == longer_headline
-
-
 def test_counts_cjk_characters_as_words() -> None:
     assert count_words("日本語のテキスト") == 8
     assert count_words("two words") == 2
@@ -307,7 +301,7 @@ def test_falls_back_to_json_ld_body_when_trafilatura_finds_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(generic, "bare_extraction", lambda *args, **kwargs: None)
-    monkeypatch.setattr(generic, "_readability_text", lambda html: "")
+    monkeypatch.setattr(generic, "readability_text", lambda tree: "")
     json_ld = {
         "@type": "NewsArticle",
         "articleBody": f"<p>{PARAGRAPH}</p><p>{SECOND_PARAGRAPH}</p>",
@@ -319,7 +313,7 @@ def test_falls_back_to_json_ld_body_when_trafilatura_finds_nothing(
 
 def test_ignores_json_ld_body_not_shown_on_page(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(generic, "bare_extraction", lambda *args, **kwargs: None)
-    monkeypatch.setattr(generic, "_readability_text", lambda html: "")
+    monkeypatch.setattr(generic, "readability_text", lambda tree: "")
     json_ld = {"@type": "NewsArticle", "articleBody": " ".join(f"token{i}" for i in range(60))}
     head = f'<script type="application/ld+json">{json.dumps(json_ld)}</script>'
     with pytest.raises(ExtractionFailed, match="no article text"):
