@@ -5,7 +5,7 @@ both development sets (``bench/README.md``):
 
 1. trafilatura with comments off and metadata off, first without its own fallbacks
    (``FAST_OPTIONS``), then with them (``OPTIONS``) only when the fast pass returned a small share
-   of the page's paragraph text. The metadata is read from the same parsed tree
+   of the page's paragraph text, or the page's menus. The metadata is read from the same parsed tree
    (``metadata.py``), without trafilatura's slowest searches;
 2. a second opinion, when the page holds more paragraph text than trafilatura returned: a
    complete JSON-LD ``articleBody`` and readability-lxml (``second_opinion.py``). One replaces
@@ -58,13 +58,6 @@ _CONTAINS_SHARE = 0.8
 _PARAGRAPHS = XPath(
     ".//p[not(ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]"
 )
-
-_PAGE_TEXT = XPath(
-    ".//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::nav or ancestor::footer or ancestor::header or ancestor::aside)]"
-)
-_PAGE_TEXT_GATE = 1e9
-_RESCUE_PAGE_SHARE = 0.0
 
 # When trafilatura's fast pass returns less than this share of the page's paragraph text, its
 # full cascade runs too (on about 3 % of the benchmark pages).
@@ -132,14 +125,8 @@ def article_text(tree: HtmlElement, url: str | None, articles: list[dict[str, An
     text = _trafilatura_text(tree, url, FAST_OPTIONS)
     words = count_words(text)
     paragraph_words = _paragraph_words(tree)
-    page_words = _page_words(tree)
     navigation = _looks_like_navigation(tree, text, _RESCUE_LINK_LABEL_SHARE)
-    if (
-        words < MIN_WORDS
-        or words < _RESCUE_SHARE * paragraph_words
-        or words < _RESCUE_PAGE_SHARE * page_words
-        or navigation
-    ):
+    if words < MIN_WORDS or words < _RESCUE_SHARE * paragraph_words or navigation:
         # trafilatura's own fallbacks (its readability port, justext, a recall retry) rescue the
         # pages where its fast pass took the wrong block (too little, or the page's menus);
         # they cost 40 % more, so only here.
@@ -152,7 +139,7 @@ def article_text(tree: HtmlElement, url: str | None, articles: list[dict[str, An
         ):
             text, words = rescued, rescued_words
     opinions = [jsonld_body(tree, articles)]
-    if words < MIN_WORDS or paragraph_words > words or page_words > _PAGE_TEXT_GATE * words:
+    if words < MIN_WORDS or paragraph_words > words:
         opinions.append(readability_text(tree))
     if words < MIN_WORDS:
         return max([*opinions, text], key=count_words)
@@ -227,10 +214,6 @@ def _rules_text(tree: HtmlElement, rules: SiteRules | None) -> str:
             noise.drop_tree()
         parts.append(element_text(element))
     return "\n".join(part for part in parts if part)
-
-
-def _page_words(tree: HtmlElement) -> int:
-    return count_words(" ".join(_PAGE_TEXT(tree)))
 
 
 def _paragraph_words(tree: HtmlElement) -> int:

@@ -118,3 +118,19 @@ def test_json_ld_teaser_is_not_a_second_opinion() -> None:
     )
     tree = load_html(page)
     assert jsonld_body(tree, [{"articleBody": "The city council voted on Tuesday…"}]) == ""
+
+
+def test_runs_full_trafilatura_when_fast_pass_returns_the_menus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    labels = [f"Section number {i}" for i in range(40)]
+    menu_links = "".join(f"<li><a href='/s/{i}'>{label}</a></li>" for i, label in enumerate(labels))
+    body = "".join(f"<div>{p}</div>" for p in PARAGRAPHS)
+    page = f"<html><body><ul>{menu_links}</ul>{body}</body></html>".encode()
+    article = "\n".join(PARAGRAPHS)
+
+    def trafilatura_text(tree: object, url: object, options: object) -> str:
+        return "\n".join(labels) if options is generic.FAST_OPTIONS else article
+
+    monkeypatch.setattr(generic, "_trafilatura_text", trafilatura_text)
+    assert extract_article(page, url="https://news.example/a").text == article
