@@ -75,7 +75,7 @@ class PostprocessReport:
 
 def after_crawl(config: Config, database_url: str) -> PostprocessReport:
     """Run the incremental job on ``database_url`` (the crawl and the scheduler call this)."""
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, immediate=True)
     try:
         return run_postprocess(make_session_factory(engine), PostprocessOptions.from_config(config))
     finally:
@@ -94,7 +94,7 @@ def after_crawl_run(config: Config, database_url: str, run_id: int | None) -> No
         outcome = {"error": f"{type(exc).__name__}: {exc}"}
     if run_id is None:
         return
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, immediate=True)
     try:
         with make_session_factory(engine).begin() as session:
             note_on_run(session, run_id, "postprocess", outcome)

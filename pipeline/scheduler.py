@@ -145,7 +145,6 @@ class JobSchedule:
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
-
         self.scheduler.add_listener(_log_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
 
     @property

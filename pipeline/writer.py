@@ -101,10 +101,12 @@ class BatchWriter:
                 for task in batch:
                     try:
                         with session.begin_nested():
-                            results.append((task, task.job(session), None))
+                            value = task.job(session)
                     except Exception as exc:  # one bad item must not sink the batch
                         logger.exception("database write failed")
                         results.append((task, None, exc))
+                    else:  # only once the savepoint is released: it may still fail
+                        results.append((task, value, None))
         except Exception as exc:  # the commit itself failed: nothing of the batch is stored
             logger.exception("database batch of %d items failed", len(batch))
             for task in batch:
