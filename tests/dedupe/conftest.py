@@ -3,8 +3,6 @@ session emptied before each test (post-processing commits, so nothing can be rol
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,30 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
-
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.postgres import migrated_postgres_database
 
 
 @pytest.fixture(scope="session")
 def dedupe_postgres() -> Iterator[str]:
-    import psycopg
-
-    name = f"newsmon_dedupe_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = "PostgreSQL not reachable at 127.0.0.1:5432: " + " ".join(str(exc).split())
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-            upgrade_database(url)
-            yield url
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrated_postgres_database("newsmon_dedupe") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

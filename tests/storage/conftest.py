@@ -6,8 +6,6 @@ back what they write (the ``db_session`` fixture does).
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import make_engine
 from storage.migrate import upgrade_database
-
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.postgres import migrated_postgres_database
 
 
 @pytest.fixture
@@ -31,24 +28,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A migrated, uniquely named database; skipped when no server answers (failed on CI)."""
-    import psycopg  # an optional dependency: only PostgreSQL tests need it
-
-    name = f"newsmon_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = "PostgreSQL not reachable at 127.0.0.1:5432: " + " ".join(str(exc).split())
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-            upgrade_database(url)
-            yield url
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with migrated_postgres_database("newsmon_test") as url:
+        yield url
 
 
 @pytest.fixture(
