@@ -19,6 +19,7 @@ import gzip
 import json
 import os
 import platform
+import resource
 import shutil
 import socket
 import subprocess
@@ -54,6 +55,11 @@ class Measured:
     pages: int
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float  # user + system of the whole process tree
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return 1000 * self.cpu_seconds / self.pages if self.pages else 0.0
 
     @property
     def rate(self) -> float:
@@ -64,28 +70,41 @@ def corpus_root() -> Path:
     return Path(os.environ.get("NEWSMON_CORPUS") or REPO.parent / "shared" / "corpus")
 
 
-def load_sources(root: Path) -> list[tuple[str, str]]:
-    """(html, original url) of every corpus page."""
+def load_sources(root: Path) -> list[tuple[str, str, int]]:
+    """(html, original url, where a paragraph can go inside the article) of every corpus page."""
     sources = []
     for name in ("extraction-bench", "wcxb-dev-articles"):
         folder = root / name
         truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
         for page_id, item in sorted(truth.items()):
             html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes())
-            sources.append((html.decode("utf-8", "replace"), item["url"]))
+            text = html.decode("utf-8", "replace")
+            sources.append((text, item["url"], _inside_article(text, item["articleBody"])))
     return sources
 
 
-def source_pages(sources: list[tuple[str, str]], count: int) -> list[SourcePage]:
-    """``count`` pages with distinct URLs and a distinct paragraph, so none is a duplicate."""
+def _inside_article(html: str, body: str) -> int:
+    """Offset just after a ``</p>`` that closes one of the article's first paragraphs (by the
+    ground truth), else before ``</body>``: a paragraph put there is part of the article text."""
+    for line in [line for line in body.splitlines() if len(line) > 80][:5]:
+        found = html.find(" ".join(line.split()[2:6]))
+        end = html.find("</p>", found) if found >= 0 else -1
+        if end >= 0:
+            return end + len("</p>")
+    return max(html.rfind("</body>"), 0)
+
+
+def source_pages(sources: list[tuple[str, str, int]], count: int) -> list[SourcePage]:
+    """``count`` pages with distinct URLs and a distinct paragraph in the article text, so
+    that no two are duplicates even where a corpus page is used twice."""
     now = datetime.now(UTC).replace(microsecond=0)
     pages = []
     for n in range(count):
-        html, url = sources[n % len(sources)]
+        html, url, at = sources[n % len(sources)]
         marker = f"<p>Bench reference {n}: filed by desk {n % 17} for edition {n // 17}.</p>"
         pages.append(
             SourcePage(
-                html=html.replace("</body>", marker + "</body>", 1),
+                html=html[:at] + marker + html[at:],
                 original_url=url,
                 title=f"Bench article {n}",
                 published=now - timedelta(minutes=n % 1440),
@@ -214,6 +233,7 @@ def _rss_kb(pid: int) -> int:
 def run_measured(name: str, args: list[str], pages_of: callable) -> Measured:  # type: ignore[valid-type]
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     start = time.perf_counter()
+    cpu_before = _children_cpu()
     env["PYTHONPATH"] = str(REPO)
     process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with TreeRss(process.pid) as rss:
@@ -221,7 +241,14 @@ def run_measured(name: str, args: list[str], pages_of: callable) -> Measured:  #
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         sys.exit(f"{name} failed: {err.decode()[-2000:]}")
-    return Measured(name, pages_of(out.decode()), seconds, rss.peak_kb / 1024)
+    cpu = _children_cpu() - cpu_before
+    return Measured(name, pages_of(out.decode()), seconds, rss.peak_kb / 1024, cpu)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every finished descendant (the pools' workers are waited for, so count)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 FETCH_ONLY_CHILD = """
@@ -255,18 +282,21 @@ import sys, json
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from pipeline.workers import extract_in_worker
-paths = Path(sys.argv[1]).read_text().splitlines(); workers = int(sys.argv[2])
-def extract(path):
-    return extract_in_worker(Path(path).read_bytes(), "", None).article is not None
+jobs = [line.split("\t") for line in Path(sys.argv[1]).read_text().splitlines()]
+workers = int(sys.argv[2])
+def extract(job):
+    path, url = job
+    return extract_in_worker(Path(path).read_bytes(), url, "text/html").article is not None
 with ProcessPoolExecutor(workers) as pool:
-    ok = sum(pool.map(extract, paths, chunksize=4))
+    ok = sum(pool.map(extract, jobs, chunksize=4))
 print(json.dumps({"pages": ok}))
 """
 
 
-def measure_extraction_ceiling(files: list[Path], workers: int, work: Path) -> Measured:
+def measure_extraction_ceiling(files: list[tuple[Path, str]], workers: int, work: Path) -> Measured:
+    """``files``: each page's file and the URL the crawl fetches it from."""
     listing = work / "pages.txt"
-    listing.write_text("\n".join(str(f) for f in files), encoding="utf-8")
+    listing.write_text("\n".join(f"{path}\t{url}" for path, url in files), encoding="utf-8")
     return run_measured(
         f"(b) extraction ceiling: {workers} worker processes, no network, no database",
         [sys.executable, "-c", EXTRACT_ONLY_CHILD, str(listing), str(workers)],
@@ -276,10 +306,14 @@ def measure_extraction_ceiling(files: list[Path], workers: int, work: Path) -> M
 
 def measure_end_to_end(config: Path, db_url: str, workers: int) -> Measured:
     def stored(_out: str) -> int:
+        """Article pages fetched and stored (rows merged by deduplication still count)."""
         import sqlite3
 
+        query = (
+            "SELECT count(*) FROM fetches WHERE kind = 'article' AND status = 200 AND error IS NULL"
+        )
         with sqlite3.connect(db_url.removeprefix("sqlite:///")) as connection:
-            return int(connection.execute("SELECT count(*) FROM articles").fetchone()[0])
+            return int(connection.execute(query).fetchone()[0])
 
     return run_measured(
         "(c) newsmon crawl end to end into SQLite",
@@ -308,7 +342,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
         work = Path(tmp)
         work.chmod(0o755)  # nginx workers run as an unprivileged user
-        port = free_port()
+        port = args.port = free_port()
         entries = write_sites(pages, args.outlets, work / "sites", port)
         nginx = start_nginx(work / "sites", args.outlets, port)
         try:
@@ -327,7 +361,11 @@ def run_all(
         fetch_db = f"sqlite:///{work / 'fetch.db'}"
         rows.append(measure_fetch_ceiling(crawl_config(work / "a.toml", fetch_db, entries,
                                                        args.workers), fetch_db))  # fmt: skip
-        files = [(work / "sites").joinpath(*_file_of(p, args, pages)) for p in pages]
+        files = [
+            ((work / "sites").joinpath(address, *page.path.lstrip("/").split("/")),
+             f"http://{address}:{args.port}{page.path}")
+            for address, page in _addressed(pages, args.outlets)
+        ]  # fmt: skip
         rows.append(measure_extraction_ceiling(files, args.workers, work))
     db = f"sqlite:///{work / 'crawl.db'}"
     rows.append(measure_end_to_end(crawl_config(work / "c.toml", db, entries, args.workers), db,
@@ -335,9 +373,9 @@ def run_all(
     return rows
 
 
-def _file_of(page: SourcePage, args: argparse.Namespace, pages: list[SourcePage]) -> list[str]:
-    index = pages.index(page) % args.outlets
-    return [f"127.0.0.{FIRST_ADDRESS + index}", *page.path.lstrip("/").split("/")]
+def _addressed(pages: list[SourcePage], outlets: int) -> list[tuple[str, SourcePage]]:
+    """Each page with the address of the outlet serving it (as :func:`write_sites` spreads them)."""
+    return [(f"127.0.0.{FIRST_ADDRESS + n % outlets}", page) for n, page in enumerate(pages)]
 
 
 def report(rows: list[Measured], args: argparse.Namespace) -> None:
@@ -350,11 +388,12 @@ def report(rows: list[Measured], args: argparse.Namespace) -> None:
         f"trafilatura {trafilatura.__version__}; {args.pages} pages on {args.outlets} outlets "
         f"(nginx); {args.workers} extraction workers.",
         "",
-        "| measurement | pages | seconds | pages/s | peak RSS (MB, all processes) |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| measurement | pages | seconds | pages/s | CPU ms/page | peak RSS (MB, all processes) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += [
-        f"| {r.name} | {r.pages} | {r.seconds:.1f} | {r.rate:.1f} | {r.peak_rss_mb:.0f} |"
+        f"| {r.name} | {r.pages} | {r.seconds:.1f} | {r.rate:.1f} | {r.cpu_ms_per_page:.1f} "
+        f"| {r.peak_rss_mb:.0f} |"
         for r in rows
     ]
     by_prefix = {r.name[:3]: r for r in rows}

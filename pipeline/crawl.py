@@ -16,6 +16,7 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from pipeline.config import Config
+from pipeline.postprocess import after_crawl_run
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repository import sync_stories
@@ -122,8 +123,6 @@ def run_crawl(
         reason = failures[0].getErrorMessage() or repr(failures[0].value)
         mark_run_failed(database_url, run_id, reason)
         raise CrawlFailed(f"crawl {run_id} failed: {reason}")
-    from pipeline.postprocess import after_crawl_run  # numpy, scipy: only when needed
-
     after_crawl_run(config, database_url, run_id)  # dedupe and stories; never fails the crawl
     return run_id
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from datasketch.lsh import _optimal_param
 
-from pipeline.versions import _TRANSLATE as VERSION_TRANSLATION
+from pipeline.versions import normalise_text
 from storage.query import words
 
 NUM_PERM = 128
@@ -57,20 +56,7 @@ class Signature:
 
 def text_hash(text: str) -> str:
     """SHA-256 of the normalised text: equal hashes are exact duplicates."""
-    return hashlib.sha256(fast_normalise(text).encode("utf-8")).hexdigest()
-
-
-_SPECIAL = re.compile("[" + re.escape("".join(map(chr, VERSION_TRANSLATION))) + "]")
-
-
-def fast_normalise(text: str) -> str:
-    """Exactly :func:`pipeline.versions.normalise_text`, several times faster on long texts
-    (a regex finds the few characters to replace instead of a per-character table lookup)."""
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-        text = _SPECIAL.sub(lambda m: VERSION_TRANSLATION[ord(m.group())] or "", text)
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 
 
 def shingle_hashes(text: str) -> np.ndarray:

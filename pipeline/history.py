@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import load_only
+
 from pipeline.diffs import VersionText, summarise_change
 from pipeline.versions import Content, judge, next_check
+from storage.models import Article
 from storage.repository import (
     ArticleSnapshot,
     ChangeStats,
@@ -30,7 +33,6 @@ if TYPE_CHECKING:
 
     from sqlalchemy.orm import Session
 
-    from storage.models import Article
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +58,11 @@ def record_page(
         verdict = judge(None, candidate)
         if verdict.kind == "rejected":
             return Outcome("rejected", reason=verdict.reason)
-        article = create_article(session, snapshot)
-        add_version(session, article, snapshot, ChangeStats())
-        _checked(session, article, snapshot, schedule, changed=True)
+        at = snapshot.fetched_at
+        article = create_article(
+            session, snapshot, next_check_at=next_check(schedule, at, at), urls_unowned=True
+        )
+        add_version(session, article, snapshot, ChangeStats(), first=True)
         return Outcome("new-article", article.id, 1)
     previous = Content(article.title, article.text, tuple(article.authors or ()))
     times = stored_times(session, article.id, candidate.hash)
@@ -82,7 +86,7 @@ def record_unchanged_body(
     not_modified: bool,
 ) -> Outcome:
     """A 304, or a body byte-identical to the last one: only the check is recorded."""
-    article = _article(session, article_id)
+    article = _article(session, article_id, schedule_only=True)
     if article is None:
         return Outcome("unknown", article_id)
     record_check(
@@ -147,7 +151,16 @@ def _stats(previous: Content, candidate: Content) -> ChangeStats:
     )
 
 
-def _article(session: Session, article_id: int) -> Article | None:
-    from storage.models import Article
-
-    return session.get(Article, article_id)
+def _article(session: Session, article_id: int, *, schedule_only: bool = False) -> Article | None:
+    """The article row; ``schedule_only`` loads just what a check updates (not the text: most
+    rechecks are 304s, and loading every article's text would dominate their cost)."""
+    if not schedule_only:
+        return session.get(Article, article_id)
+    columns = (
+        Article.first_seen_at,
+        Article.last_changed_at,
+        Article.last_checked_at,
+        Article.next_check_at,
+        Article.removed_at,
+    )
+    return session.get(Article, article_id, options=[load_only(*columns)])

@@ -16,10 +16,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.autostories import refresh_stories, touched_by, update_clusters
 from pipeline.config import Config, StoryConfig
 from pipeline.stories import StoryRule, match_articles, rematch_story, sync_configured
-from pipeline.syndication import process_batch
 from storage.db import make_engine, make_session_factory
 from storage.dedupe_store import (
     article_rows,
@@ -139,6 +137,10 @@ def _process(
     options: PostprocessOptions,
     report: PostprocessReport,
 ) -> None:
+    # numpy, scipy and datasketch take about a second to import: only when there is work.
+    from pipeline.autostories import refresh_stories, touched_by, update_clusters
+    from pipeline.syndication import process_batch
+
     rows = article_rows(session, ids)
     if not rows:
         return

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-_SPACES = re.compile(r"\s+")
 _TRANSLATE = str.maketrans(
     {
         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -25,13 +24,24 @@ _TRANSLATE = str.maketrans(
         "\u00a0": " ", "\u2009": " ", "\u202f": " ",
     }
 )  # fmt: skip
+_SPECIAL = re.compile("[" + re.escape("".join(map(chr, _TRANSLATE))) + "]")
 
 
 def normalise_text(text: str) -> str:
-    """NFC, plain quotes and dashes, no soft hyphens or zero-width characters, single spaces."""
-    text = unicodedata.normalize("NFC", text).translate(_TRANSLATE)
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    """NFC, plain quotes and dashes, no soft hyphens or zero-width characters, single spaces.
+
+    Runs on every stored page, so the few characters to replace are found with one regex
+    instead of a per-character table lookup, and lines are split on whitespace, not a regex.
+    """
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+        text = _SPECIAL.sub(_replacement, text)
+    lines = (" ".join(line.split()) for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return _TRANSLATE[ord(match.group())] or ""
 
 
 def content_hash(title: str, text: str, authors: Iterable[str] = ()) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, case, func, inspect, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.blobs import DELTA, PLAIN, pack, unpack_raw, unpack_text
@@ -66,30 +67,60 @@ class ChangeStats:
 
 
 def get_or_create_outlet(session: Session, name: str) -> Outlet:
+    """The outlet row called ``name``, created if missing.
+
+    Rows found once per session are remembered (the writer stores many articles of few outlets
+    per transaction); one whose insert was rolled back since is no longer persistent and is
+    looked up again.
+    """
+    remembered: dict[str, Outlet] = session.info.setdefault("outlets", {})
+    outlet = remembered.get(name)
+    if outlet is not None and inspect(outlet).persistent:
+        return outlet
     outlet = session.scalar(select(Outlet).where(Outlet.name == name))
     if outlet is None:
         outlet = Outlet(name=name)
         session.add(outlet)
         session.flush()
+    remembered[name] = outlet
     return outlet
 
 
+_KNOWN_COLUMNS = (
+    Article.id,
+    Outlet.name,
+    Article.url,
+    Article.last_checked_at,
+    Article.next_check_at,
+    Article.etag,
+    Article.last_modified,
+    Article.raw_hash,
+    Article.removed_at,
+)
+
+
 def known_articles(session: Session, outlet_names: Iterable[str] = ()) -> dict[str, KnownArticle]:
-    """Every URL (canonical and alias) of the stored articles of ``outlet_names`` (or all)."""
+    """Every URL (canonical and alias) of the stored articles of ``outlet_names`` (or all).
+
+    Reads only the columns a crawl needs, never the texts: this runs before every crawl.
+    """
     names = list(outlet_names)
-    statement = select(Article, Outlet.name).join(Outlet)
+    statement = select(*_KNOWN_COLUMNS).join(Outlet, Article.outlet_id == Outlet.id)
     if names:
         statement = statement.where(Outlet.name.in_(names))
     known: dict[str, KnownArticle] = {}
     by_id: dict[int, KnownArticle] = {}
-    for article, outlet in session.execute(statement).all():
-        item = _known(article, outlet)
-        known[article.url] = by_id[article.id] = item
-    aliases = select(ArticleUrl.url, ArticleUrl.article_id).where(
-        ArticleUrl.article_id.in_(list(by_id))
+    for row in session.execute(statement):
+        item = _known(row)
+        known[item.url] = by_id[item.id] = item
+    aliases = select(ArticleUrl.url, ArticleUrl.article_id).join(
+        Article, ArticleUrl.article_id == Article.id
     )
-    for url, article_id in session.execute(aliases).all():
-        known.setdefault(url, by_id[article_id])
+    if names:
+        aliases = aliases.join(Outlet, Article.outlet_id == Outlet.id).where(Outlet.name.in_(names))
+    for url, article_id in session.execute(aliases):
+        if article_id in by_id:
+            known.setdefault(url, by_id[article_id])
     return known
 
 
@@ -97,7 +128,7 @@ def due_articles(
     session: Session, outlet_names: Iterable[str], now: datetime, *, include_all: bool = False
 ) -> list[KnownArticle]:
     """Articles to fetch again, most overdue first (``include_all``: every live article)."""
-    statement = select(Article, Outlet.name).join(Outlet)
+    statement = select(*_KNOWN_COLUMNS).join(Outlet, Article.outlet_id == Outlet.id)
     names = list(outlet_names)
     if names:
         statement = statement.where(Outlet.name.in_(names))
@@ -105,40 +136,81 @@ def due_articles(
         statement = statement.where(Article.next_check_at.is_not(None))
         statement = statement.where(Article.next_check_at <= now)
     statement = statement.order_by(Article.next_check_at.asc().nulls_last(), Article.id)
-    return [_known(article, outlet) for article, outlet in session.execute(statement).all()]
+    return [_known(row) for row in session.execute(statement)]
 
 
-def _known(article: Article, outlet: str) -> KnownArticle:
+def _known(row: Row[Any]) -> KnownArticle:
     return KnownArticle(
-        id=article.id,
-        outlet=outlet,
-        url=article.url,
-        last_checked_at=article.last_checked_at,
-        next_check_at=article.next_check_at,
-        etag=article.etag,
-        last_modified=article.last_modified,
-        raw_hash=article.raw_hash,
-        removed=article.removed_at is not None,
+        id=row.id,
+        outlet=row.name,
+        url=row.url,
+        last_checked_at=row.last_checked_at,
+        next_check_at=row.next_check_at,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        raw_hash=row.raw_hash,
+        removed=row.removed_at is not None,
     )
 
 
 def find_article(session: Session, urls: Sequence[str]) -> Article | None:
-    """The article known under any of ``urls`` (canonical URL first, then aliases)."""
+    """The article known under any of ``urls`` (by canonical URL first, then by alias)."""
     if not urls:
         return None
-    article = session.scalar(select(Article).where(Article.url.in_(urls)).limit(1))
-    if article is not None:
-        return article
-    return session.scalar(select(Article).join(ArticleUrl).where(ArticleUrl.url.in_(urls)).limit(1))
+    by_alias = select(ArticleUrl.article_id).where(ArticleUrl.url.in_(urls))
+    statement = (
+        select(Article)
+        .where(or_(Article.url.in_(urls), Article.id.in_(by_alias)))
+        .order_by(case((Article.url.in_(urls), 0), else_=1))
+        .limit(1)
+    )
+    return session.scalar(statement)
 
 
-def create_article(session: Session, snapshot: ArticleSnapshot) -> Article:
-    """A new article row with its aliases (its first version is added separately)."""
-    outlet = get_or_create_outlet(session, snapshot.outlet)
-    article = Article(outlet_id=outlet.id, url=snapshot.url, first_seen_at=snapshot.fetched_at)
+def create_article(
+    session: Session,
+    snapshot: ArticleSnapshot,
+    *,
+    next_check_at: datetime | None = None,
+    urls_unowned: bool = False,
+) -> Article:
+    """A new article row, filled from ``snapshot`` in one INSERT, with its aliases.
+
+    The first version is added separately (:func:`add_version` with ``first=True``).
+    ``urls_unowned``: the caller has just looked every URL of the snapshot up and found none,
+    so the aliases need no ownership check.
+    """
+    at = snapshot.fetched_at
+    article = Article(
+        outlet_id=get_or_create_outlet(session, snapshot.outlet).id,
+        url=snapshot.url,
+        title=snapshot.title,
+        text=snapshot.text,
+        authors=list(snapshot.authors),
+        published_at=snapshot.published_at,
+        modified_at=snapshot.modified_at,
+        language=snapshot.language,
+        site_name=snapshot.site_name,
+        description=snapshot.description,
+        first_seen_at=at,
+        last_checked_at=at,
+        last_changed_at=at,
+        next_check_at=next_check_at,
+        etag=snapshot.etag,
+        last_modified=snapshot.last_modified,
+        raw_hash=snapshot.raw_hash,
+    )
     session.add(article)
     session.flush()
-    add_aliases(session, article, [snapshot.url, *snapshot.aliases])
+    urls = [snapshot.url, *snapshot.aliases]
+    if urls_unowned:
+        session.add_all(
+            ArticleUrl(article_id=article.id, url=url, kind="alias")
+            for url in dict.fromkeys(urls)
+            if url and url != article.url
+        )
+    else:
+        add_aliases(session, article, urls)
     return article
 
 
@@ -147,8 +219,11 @@ def add_aliases(session: Session, article: Article, urls: Iterable[str]) -> None
     wanted = [u for u in dict.fromkeys(urls) if u and u != article.url]
     if not wanted:
         return
-    taken = set(session.scalars(select(ArticleUrl.url).where(ArticleUrl.url.in_(wanted))))
-    taken |= set(session.scalars(select(Article.url).where(Article.url.in_(wanted))))
+    owned = union_all(
+        select(ArticleUrl.url).where(ArticleUrl.url.in_(wanted)),
+        select(Article.url).where(Article.url.in_(wanted)),
+    )
+    taken = set(session.scalars(owned))
     for url in wanted:
         if url not in taken:
             session.add(ArticleUrl(article_id=article.id, url=url, kind="alias"))
@@ -167,11 +242,19 @@ def stored_times(session: Session, article_id: int, content_hash: str) -> int:
 
 
 def add_version(
-    session: Session, article: Article, snapshot: ArticleSnapshot, stats: ChangeStats
+    session: Session,
+    article: Article,
+    snapshot: ArticleSnapshot,
+    stats: ChangeStats,
+    *,
+    first: bool = False,
 ) -> Version:
-    """Store a new version, compressed against the article's keyframe, and make it current."""
-    latest = latest_version(session, article.id)
-    keyframe = _keyframe(session, article.id)
+    """Store a new version, compressed against the article's keyframe, and make it current.
+
+    ``first``: the article was just created and has no versions (saves three queries).
+    """
+    latest = None if first else latest_version(session, article.id)
+    keyframe = None if first else _keyframe(session, article.id)
     base = version_content(session, keyframe) if keyframe is not None else None
     packed = pack(snapshot.text, snapshot.raw_html, base)
     version = Version(
@@ -197,8 +280,7 @@ def add_version(
     article.text = snapshot.text
     article.authors = list(snapshot.authors)
     article.last_changed_at = snapshot.fetched_at
-    session.flush()
-    index_article(session, article.id, snapshot.title, snapshot.text)
+    index_article(session, article.id, snapshot.title, snapshot.text, replace=not first)
     return version
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import CrawlRun, CrawlRunOutlet, Fetch, Outlet
@@ -79,19 +79,18 @@ def fail_run(session: Session, run_id: int, reason: str) -> None:
 
 
 def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert fetch rows; ``outlet`` names are resolved to ids."""
+    """Insert fetch rows (one executemany: a crawl logs thousands); ``outlet`` names are
+    resolved to ids."""
     outlet_ids: dict[str, int] = {}
-    objects = []
+    values = []
     for row in rows:
         data = dict(row)
         name = data.pop("outlet", None)
         if name and name not in outlet_ids:
             outlet_ids[name] = get_or_create_outlet(session, name).id
-        objects.append(
-            Fetch(run_id=run_id, outlet_id=outlet_ids.get(name) if name else None, **data)
-        )
-    session.add_all(objects)
-    session.flush()
+        values.append({**data, "run_id": run_id, "outlet_id": outlet_ids.get(name)})
+    if values:
+        session.execute(insert(Fetch), values)
 
 
 def run_summary(session: Session, run_id: int) -> list[tuple[str, CrawlRunOutlet]]:

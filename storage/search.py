@@ -69,9 +69,13 @@ class SearchHit:
     score: float
 
 
-def index_article(session: Session, article_id: int, title: str, text: str) -> None:
-    """Replace the article's index entry with its current ``title`` and ``text``."""
-    remove_from_index(session, article_id)
+def index_article(
+    session: Session, article_id: int, title: str, text: str, *, replace: bool = True
+) -> None:
+    """Replace the article's index entry with its current ``title`` and ``text``
+    (``replace=False``: the article is new and has no entry yet)."""
+    if replace:
+        remove_from_index(session, article_id)
     title_words, body_words = words(title), words(text)
     if is_sqlite(session):
         # Pre-tokenised text: FTS5's unicode61 folds differently from Python (Greek accents,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +13,10 @@ from pipeline.dedupe import (
     components,
     copy_score,
     duplicate_targets,
-    fast_normalise,
     origin_of,
     signature,
     text_hash,
 )
-from pipeline.versions import normalise_text
 from tests.dedupe import texts
 
 THRESHOLD = 0.5
@@ -31,17 +27,6 @@ def test_exact_key_ignores_whitespace_quotes_and_dashes() -> None:
     retyped = WIRE.replace("\u201c", '"').replace("\u2014", "-").replace(" ", "  ")
     assert text_hash(retyped) == text_hash(WIRE)
     assert text_hash(WIRE + " More.") != text_hash(WIRE)
-
-
-def test_fast_normalise_is_normalise_text(shared_corpus: Path) -> None:
-    truth = json.loads((shared_corpus / "extraction-bench" / "ground-truth.json").read_text())
-    odd = (
-        "\u00a0a\u2009b\u00ad\u200bc\x1c d\u2028e\u3000f \u201cg\u201d \u2013 \u00ab h \u00bb\r\n\n"
-    )
-    for item in truth.values():
-        body = item["articleBody"]
-        assert fast_normalise(body) == normalise_text(body)
-        assert fast_normalise(odd + body + odd) == normalise_text(odd + body + odd)
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from pipeline.config import DEFAULT_SCHEDULE
-from pipeline.versions import Content, content_hash, judge, next_check, normalise_text
+from pipeline.versions import (
+    _TRANSLATE,
+    Content,
+    content_hash,
+    judge,
+    next_check,
+    normalise_text,
+)
 
 BODY = " ".join(
     f"Sentence number {n} of a real news article about the council budget." for n in range(30)
@@ -81,3 +92,21 @@ def test_recheck_interval_follows_the_age_schedule(age: timedelta, every: timede
 def test_old_articles_are_never_checked_again() -> None:
     now = datetime(2023, 11, 20, tzinfo=UTC)
     assert next_check(DEFAULT_SCHEDULE, now, now - timedelta(days=400)) is None
+
+
+def _reference_normalise(text: str) -> str:
+    """The definition of normalised text, written plainly (stored hashes depend on it)."""
+    text = unicodedata.normalize("NFC", text).translate(_TRANSLATE)
+    lines = (re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def test_normalise_text_matches_its_plain_definition_on_real_articles(shared_corpus: Path) -> None:
+    truth = json.loads((shared_corpus / "extraction-bench" / "ground-truth.json").read_text())
+    odd = (
+        "\u00a0a\u2009b\u00ad\u200bc\x1c d\u2028e\u3000f \u201cg\u201d \u2013 \u00ab h \u00bb\r\n\n"
+    )
+    for item in truth.values():
+        body = item["articleBody"]
+        assert normalise_text(body) == _reference_normalise(body)
+        assert normalise_text(odd + body + odd) == _reference_normalise(odd + body + odd)
