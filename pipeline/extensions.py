@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from twisted.internet import task
 from pipeline.signals import FetchRecord, fetch_recorded
 from pipeline.writer import BatchWriter, register_writer
 from storage.db import make_engine, make_session_factory
+from storage.listings import ListingState, save_listing_states
 from storage.runs import OutletCounts, add_fetches, finish_run, start_run
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +89,8 @@ class CrawlRunExtension:
         if self.flusher.running:
             self.flusher.stop()
         self.flush()
+        if reason == "finished" and hasattr(spider, "complete_listings"):
+            self._save_listings(spider.complete_listings())
         outlets = list(getattr(spider, "outlets", {}))
         counts = outlet_counts(self.crawler, outlets)
         status = "finished" if reason == "finished" else "interrupted"
@@ -102,6 +107,15 @@ class CrawlRunExtension:
                 reason=None if reason == "finished" else reason,
             )
         self.engine.dispose()
+
+    def _save_listings(self, complete: dict[str, list[ListingState]]) -> None:
+        at = datetime.now(UTC)
+
+        def save(session: Session) -> None:
+            for outlet, states in complete.items():
+                save_listing_states(session, outlet, states, at)
+
+        self.writer.submit(save)
 
 
 def outlet_counts(crawler: Crawler, outlets: list[str]) -> dict[str, OutletCounts]:

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import load_only
-
 from pipeline.diffs import VersionText, summarise_change
 from pipeline.versions import Content, judge, next_check
 from storage.models import Article
@@ -21,8 +19,10 @@ from storage.repository import (
     ChangeStats,
     add_event,
     add_version,
+    check_state,
     create_article,
     find_article,
+    mark_checked,
     mark_removed,
     record_check,
     stored_times,
@@ -85,17 +85,20 @@ def record_unchanged_body(
     *,
     not_modified: bool,
 ) -> Outcome:
-    """A 304, or a body byte-identical to the last one: only the check is recorded."""
-    article = _article(session, article_id, schedule_only=True)
-    if article is None:
+    """A 304, or a body byte-identical to the last one: only the check is recorded.
+
+    Most rechecks end here, so this is one narrow SELECT and one UPDATE, without the ORM.
+    """
+    state = check_state(session, article_id)
+    if state is None:
         return Outcome("unknown", article_id)
-    record_check(
-        session,
-        article,
-        None,
-        checked_at=fetched_at,
-        next_check_at=_next(schedule, article, fetched_at),
-    )
+    next_at = next_check(schedule, fetched_at, state.last_changed_at or state.first_seen_at)
+    if state.removed_at is not None:  # it answers again: the ORM path records the reappearance
+        article = _article(session, article_id)
+        assert article is not None
+        record_check(session, article, None, checked_at=fetched_at, next_check_at=next_at)
+    else:
+        mark_checked(session, article_id, checked_at=fetched_at, next_check_at=next_at)
     return Outcome("not-modified" if not_modified else "unchanged", article_id)
 
 
@@ -151,16 +154,5 @@ def _stats(previous: Content, candidate: Content) -> ChangeStats:
     )
 
 
-def _article(session: Session, article_id: int, *, schedule_only: bool = False) -> Article | None:
-    """The article row; ``schedule_only`` loads just what a check updates (not the text: most
-    rechecks are 304s, and loading every article's text would dominate their cost)."""
-    if not schedule_only:
-        return session.get(Article, article_id)
-    columns = (
-        Article.first_seen_at,
-        Article.last_changed_at,
-        Article.last_checked_at,
-        Article.next_check_at,
-        Article.removed_at,
-    )
-    return session.get(Article, article_id, options=[load_only(*columns)])
+def _article(session: Session, article_id: int) -> Article | None:
+    return session.get(Article, article_id)

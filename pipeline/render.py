@@ -19,11 +19,19 @@ def print_crawl_summary(
     rows: Sequence[tuple[str, CrawlRunOutlet]], errors: Sequence[Fetch]
 ) -> None:
     table = Table(title="Crawl summary", title_justify="left")
-    for column in ("outlet", "discovered", "fetched", "new articles", "new versions", "errors"):
+    columns = ("outlet", "discovered", "fetched", "new articles", "new versions", "unchanged")
+    for column in (*columns, "errors"):
         table.add_column(column, justify="left" if column == "outlet" else "right")
-    totals = [0, 0, 0, 0, 0]
+    totals = [0] * 6
     for name, row in rows:
-        values = [row.discovered, row.fetched, row.new_articles, row.new_versions, row.errors]
+        values = [
+            row.discovered,
+            row.fetched,
+            row.new_articles,
+            row.new_versions,
+            row.unchanged,  # rechecks answered 304 or with the same content
+            row.errors,
+        ]
         totals = [a + b for a, b in zip(totals, values, strict=True)]
         table.add_row(name, *(str(v) for v in values), style="red" if row.errors else None)
     table.add_row("total", *(str(v) for v in totals), style="bold")

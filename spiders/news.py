@@ -29,6 +29,7 @@ from spiders.discovery import (
     parse_sitemap,
     section_links,
 )
+from storage.listings import ListingState
 
 if TYPE_CHECKING:
     from storage.repository import KnownArticle
@@ -55,9 +56,11 @@ class NewsSpider(Spider):
         spider.outlets = {outlet.name: outlet for outlet in chosen}
         spider.max_age = timedelta(days=settings.getfloat("NEWSMON_MAX_AGE_DAYS"))
         spider.max_per_outlet = settings.getint("NEWSMON_MAX_ARTICLES_PER_OUTLET")
-        spider.known, spider.due = _load_known(
+        spider.known, spider.due, spider.listings = _load_known(
             settings.get("NEWSMON_DATABASE_URL"), spider.outlets, settings.get("NEWSMON_RECHECK")
         )
+        spider.read_listings: dict[str, dict[str, ListingState]] = {n: {} for n in spider.outlets}
+        spider.capped: set[str] = set()
         spider.recheck = settings.get("NEWSMON_RECHECK")
         spider.rechecked: set[int] = set()
         spider.seen: set[str] = set()
@@ -70,11 +73,11 @@ class NewsSpider(Spider):
     async def start(self) -> AsyncIterator[Any]:
         for outlet in self.outlets.values():
             for url in outlet.feeds:
-                yield self._request(url, outlet, "feed", self.parse_feed)
+                yield self._listing_request(url, outlet, "feed", self.parse_feed)
             for url in outlet.sitemaps:
-                yield self._request(url, outlet, "sitemap", self.parse_sitemap)
+                yield self._listing_request(url, outlet, "sitemap", self.parse_sitemap)
             for url in outlet.sections:
-                yield self._request(url, outlet, "section", self.parse_section)
+                yield self._listing_request(url, outlet, "section", self.parse_section)
             for url in outlet.articles:
                 for request in self._consider(Link(url=url), outlet, via="config"):
                     yield request
@@ -84,8 +87,51 @@ class NewsSpider(Spider):
 
     # --- discovery --------------------------------------------------------------------------
 
+    def _listing_request(
+        self, url: str, outlet: OutletConfig, kind: str, callback: Callback
+    ) -> Request:
+        """A feed, sitemap or section request, conditional when the last full read left
+        validators: a 304 means every link on it was handled in an earlier pass."""
+        request = self._request(url, outlet, kind, callback)
+        request.meta["newsmon_listing"] = url
+        state = self.listings.get(url)
+        if state is not None and state.conditional:
+            if state.etag:
+                request.headers[b"If-None-Match"] = state.etag
+            if state.last_modified:
+                request.headers[b"If-Modified-Since"] = state.last_modified
+            request.meta["handle_httpstatus_list"] = [304]
+        return request
+
+    def _listing_unchanged(self, response: Response, outlet: OutletConfig) -> Iterator[Request]:
+        """A 304 listing: keep its validators; an unchanged sitemap index still leads to its
+        children, which may have changed."""
+        state = self.listings[response.meta["newsmon_listing"]]
+        self.read_listings[outlet.name][state.url] = state
+        self.crawler.stats.inc_value("newsmon/listings_not_modified")
+        for child in state.children:
+            yield self._listing_request(child, outlet, "sitemap", self.parse_sitemap)
+
+    def _listing_read(
+        self, response: Response, outlet: OutletConfig, kind: str, children: list[str] = ()
+    ) -> None:
+        """Remember a listing read in full, for a conditional request next pass."""
+        url = response.meta.get("newsmon_listing", response.url)
+        state = ListingState(
+            url,
+            kind,
+            _header(response, b"ETag"),
+            _header(response, b"Last-Modified"),
+            tuple(children),
+        )
+        if state.conditional:
+            self.read_listings[outlet.name][url] = state
+
     def parse_feed(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
+        if response.status == 304:
+            yield from self._listing_unchanged(response, outlet)
+            return
         try:
             links = parse_feed(response.body, response.url)
         except NotAFeed as exc:
@@ -97,29 +143,51 @@ class NewsSpider(Spider):
             links = content.links
         for link in links:
             yield from self._consider(link, outlet, via="feed")
+        self._listing_read(response, outlet, "feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
+        if response.status == 304:
+            yield from self._listing_unchanged(response, outlet)
+            return
         try:
             content = parse_sitemap(response.body, response.url)
         except NotASitemap as exc:
             self._count_error(outlet.name, f"{response.url}: {exc}")
             return
+        children = []
         for child in content.sitemaps:
             if self._is_stale(child) or not outlet.owns_host(host_of(child.url)):
                 self.crawler.stats.inc_value("newsmon/sitemaps_skipped")
                 continue
-            yield self._request(child.url, outlet, "sitemap", self.parse_sitemap)
+            children.append(child.url)
+            yield self._listing_request(child.url, outlet, "sitemap", self.parse_sitemap)
         for link in content.links:
             yield from self._consider(link, outlet, via="sitemap")
+        self._listing_read(response, outlet, "sitemap", children)
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
+        if response.status == 304:
+            yield from self._listing_unchanged(response, outlet)
+            return
         if not isinstance(response, TextResponse):
             self._count_error(outlet.name, f"{response.url}: section page is not HTML")
             return
         for link in section_links(response.text, response.url, outlet.domains):
             yield from self._consider(link, outlet, via="section")
+        self._listing_read(response, outlet, "section")
+
+    def complete_listings(self) -> dict[str, list[ListingState]]:
+        """Per outlet whose pass handled every link (no error, no cap reached): the listings
+        it read, to be asked for conditionally next time. Other outlets keep what they had,
+        so their next pass reads everything again."""
+        stats = self.crawler.stats
+        return {
+            name: list(states.values())
+            for name, states in self.read_listings.items()
+            if name not in self.capped and not stats.get_value(f"newsmon/outlet/{name}/errors")
+        }
 
     def _consider(self, link: Link, outlet: OutletConfig, *, via: str) -> Iterator[Request]:
         """Queue ``link`` if it is a new, fresh article URL of ``outlet``."""
@@ -147,6 +215,7 @@ class NewsSpider(Spider):
         self.seen.add(url)
         if self.max_per_outlet and self.queued[outlet.name] >= self.max_per_outlet:
             stats.inc_value("newsmon/links_over_cap")
+            self.capped.add(outlet.name)
             return
         self.queued[outlet.name] += 1
         _count(self, outlet.name, "discovered")
@@ -311,11 +380,13 @@ def _listed_since_check(link: Link, known: KnownArticle) -> bool:
 
 def _load_known(
     database_url: str | None, outlets: dict[str, OutletConfig], recheck: str | None
-) -> tuple[dict[str, KnownArticle], list[KnownArticle]]:
-    """Stored articles by URL (discovery skips them) and those to recheck in this pass."""
+) -> tuple[dict[str, KnownArticle], list[KnownArticle], dict[str, ListingState]]:
+    """Stored articles by URL (discovery skips them), those to recheck in this pass, and the
+    validators of the outlets' listings."""
     if not database_url:
-        return {}, []
+        return {}, [], {}
     from storage.db import make_engine, make_session_factory
+    from storage.listings import listing_states
     from storage.repository import due_articles, known_articles
 
     engine = make_engine(database_url)
@@ -327,6 +398,6 @@ def _load_known(
                 due = due_articles(
                     session, outlets, datetime.now(UTC), include_all=recheck == "all"
                 )
-            return known, due
+            return known, due, listing_states(session, outlets)
     finally:
         engine.dispose()

@@ -380,3 +380,22 @@ class JobMark(Base):
     position: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Listing(Base):
+    """A feed, sitemap or section page and the validators of its last complete read.
+
+    The next crawl asks for it conditionally; a 304 saves fetching and parsing a listing
+    whose links were all handled. Sitemap indexes keep the child sitemaps they led to, so an
+    unchanged index still leads to children that may have changed.
+    """
+
+    __tablename__ = "listings"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    children: Mapped[list[str]] = mapped_column(JSON, default=list)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,149 @@
+"""End to end: feeds and sitemaps are asked for conditionally once every link on them was handled.
+
+One outlet (RSS feed and a sitemap index with a Google News and a plain sitemap, all with ETag
+and Last-Modified) crawled four times with ``--recheck none``:
+
+1. one article answers 404: the pass is incomplete, so no validators are kept;
+2. the article answers: listings are read in full again, the article is stored, validators kept;
+3. nothing changed: feed and sitemap index answer 304, the index's children are still asked
+   for (and answer 304), no article is fetched;
+4. a new article appears: the listings answer 200 and the new article is stored.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from pipeline.demo.samples import OutletEntry, config_toml
+from pipeline.demo.server import OutletServer, Route, Site
+from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site, discovery_urls
+from storage.db import make_engine, make_session_factory
+from storage.models import CrawlRun, Fetch
+from tests.e2e.test_crawl import crawl_env
+from tests.outlets import _Bench
+
+pytestmark = pytest.mark.e2e
+
+ADDRESS = "127.0.0.21"
+OUTLET = "Listings"
+OPTIONS = SiteOptions(rss=True, news_sitemap=True, plain_sitemap=True)
+SOURCES = ["7a457a4f", "c467d507", "961bd85c", "7de52419"]
+LATE_SOURCE = "c7e39ac4"
+FLAKY = 1  # index in SOURCES of the article that answers 404 in the first pass
+
+
+@dataclass
+class Pass:
+    run_id: int
+    fetches: list[tuple[str, str, int | None]]  # (kind, url, status)
+
+    def statuses(self, kind: str) -> list[int | None]:
+        return sorted((s for k, _, s in self.fetches if k == kind), key=lambda s: s or 0)
+
+
+def _pages(bench: _Bench, sources: list[str], now: datetime) -> list[SourcePage]:
+    return [
+        SourcePage(
+            html=bench.page(source).html,
+            original_url=bench.page(source).url,
+            title=f"Listed story {n}",
+            published=now - timedelta(hours=n + 1),
+            slug=f"listed-story-{n}",
+        )
+        for n, source in enumerate(sources)
+    ]
+
+
+def _serve(site: Site, pages: list[SourcePage], *, flaky: SourcePage | None) -> None:
+    """Replace the routes of the running ``site`` (the server looks them up per request)."""
+    built = build_site(OUTLET, ADDRESS, pages, OPTIONS)
+    if flaky is not None:
+        built.routes[flaky.path] = lambda _request: Route(b"<h1>Not found</h1>", status=404)
+    site.routes.clear()
+    site.routes.update(built.routes)
+
+
+@pytest.fixture(scope="module")
+def passes(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Pass]]:
+    bench = _Bench(shared_corpus / "extraction-bench")
+    now = datetime.now(UTC).replace(microsecond=0)
+    pages = _pages(bench, SOURCES, now)
+    later = _pages(bench, [*SOURCES, LATE_SOURCE], now)
+    site = Site(OUTLET, ADDRESS)
+    workdir = tmp_path_factory.mktemp("listings")
+    db_url = f"sqlite:///{workdir / 'news.db'}"
+    with OutletServer([site]) as server:
+        base = f"http://{ADDRESS}:{server.port}"
+        urls = discovery_urls(base, OPTIONS)
+        config = workdir / "newsmon.toml"
+        entry = OutletEntry(OUTLET, urls.feeds, urls.sitemaps, urls.sections)
+        config.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
+        plan = [(pages, pages[FLAKY]), (pages, None), (pages, None), (later, None)]
+        for served, flaky in plan:
+            _serve(site, served, flaky=flaky)
+            result = subprocess.run(
+                [sys.executable, "-m", "pipeline", "--config", str(config), "crawl",
+                 "--recheck", "none"],
+                capture_output=True, text=True, timeout=240, env=crawl_env(), check=False,
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+        yield _read_passes(db_url, base)
+
+
+def _read_passes(db_url: str, base: str) -> list[Pass]:
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as session:
+            runs = session.scalars(select(CrawlRun.id).order_by(CrawlRun.id)).all()
+            return [
+                Pass(
+                    run_id,
+                    [
+                        (kind, url.removeprefix(base), status)
+                        for kind, url, status in session.execute(
+                            select(Fetch.kind, Fetch.url, Fetch.status).where(
+                                Fetch.run_id == run_id
+                            )
+                        )
+                    ],
+                )
+                for run_id in runs
+            ]
+    finally:
+        engine.dispose()
+
+
+def test_incomplete_pass_keeps_no_validators_so_the_next_reads_listings_in_full(
+    passes: list[Pass],
+) -> None:
+    first, second = passes[0], passes[1]
+    assert 404 in first.statuses("article")
+    assert first.statuses("feed") == [200]
+    assert set(second.statuses("feed") + second.statuses("sitemap")) == {200}
+    assert second.statuses("article") == [200]  # the article that failed, and only it
+
+
+def test_unchanged_listings_answer_304_and_no_article_is_fetched(passes: list[Pass]) -> None:
+    third = passes[2]
+    assert third.statuses("feed") == [304]
+    sitemaps = third.statuses("sitemap")
+    assert len(sitemaps) == 3  # the index and both children, all unchanged
+    assert set(sitemaps) == {304}
+    assert third.statuses("article") == []
+
+
+def test_a_changed_listing_is_read_in_full_and_its_new_article_stored(
+    passes: list[Pass],
+) -> None:
+    fourth = passes[3]
+    assert fourth.statuses("feed") == [200]
+    assert 200 in fourth.statuses("sitemap")
+    assert fourth.statuses("article") == [200]  # the new article only
