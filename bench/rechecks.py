@@ -5,17 +5,17 @@ Usage (from the repo root, with the project installed: ``pip install -e .``)::
     python bench/rechecks.py                       # 600 articles over 4 outlets, a few minutes
     python bench/rechecks.py --articles 100 --outlets 2
 
-Real corpus pages are served as K local outlets (RSS feed + news sitemap, ETag and Last-Modified
-on every page) on 127.0.0.30 and up. Each step is a fresh ``python -m pipeline crawl``
-subprocess: the first crawl, a ``--recheck all`` answered with 304s, a ``--recheck all`` of the
-same bytes without validators (raw-hash path), and a ``--recheck all`` after a small edit of every
-article. Prints markdown tables and writes them to ``bench/results/rechecks.md``.
+Real corpus pages are served by nginx as K local outlets (RSS feed + news sitemap, ETag and
+Last-Modified on every page) on 127.0.0.30 and up. Each step is a fresh ``python -m pipeline
+crawl`` subprocess: the first crawl, a ``--recheck all`` answered with 304s, a ``--recheck all``
+of the same bytes by a server that ignores validators (raw-hash path), and a ``--recheck all``
+after a small edit of every article. Prints markdown tables and writes them to
+``bench/results/rechecks.md``.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import os
 import platform
@@ -30,7 +30,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from html import escape
 from importlib.metadata import version
 from itertools import chain, islice
@@ -40,9 +39,10 @@ import lxml.html
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bench.nginx import MAIN_TREE, Nginx, file_of, free_port, render_sites
 from bench.scoring import BenchPage, load_corpus
 from pipeline.demo.samples import OutletEntry, config_toml
-from pipeline.demo.server import Handler, OutletServer, RequestInfo, Route, Site
+from pipeline.demo.server import Site
 from pipeline.demo.sitebuilder import (
     SiteOptions,
     SourcePage,
@@ -72,18 +72,10 @@ _NOT_TEXT = frozenset({"script", "style", "noscript", "textarea", "template"})
 NOT_EDITED = "not edited (no text node of the stored text found in the page)"
 _RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 
-# Server modes, switched between crawls.
-VALIDATORS = "validators"  # pages as built: ETag + Last-Modified, so rechecks get 304s
-BARE = "bare"  # the same bytes without ETag/Last-Modified: the raw-hash path
-EDITED = "edited"  # every article with one small edit
-
-
-@dataclass
-class Switch:
-    """What every route serves right now; the bench flips it between crawls."""
-
-    mode: str = VALIDATORS
-    edits: dict[str, Route] = field(default_factory=dict)
+# Server modes, switched between crawls: (tree of files, validators honoured).
+VALIDATORS = (MAIN_TREE, True)  # pages as built: rechecks get 304s
+BARE = (MAIN_TREE, False)  # the same bytes, validators ignored: the raw-hash path
+EDITED = ("edited", True)  # every article with one small edit
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +85,13 @@ class Outlets:
     sites: list[Site]
     articles: dict[str, list[str]]
     empty: str
+    port: int
+
+    def address(self, name: str) -> str:
+        return next(site.address for site in self.sites if site.name == name)
+
+    def base_url(self, name: str) -> str:
+        return f"http://{self.address(name)}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,73 +155,50 @@ def source_pages(pages: list[BenchPage], now: datetime) -> list[SourcePage]:
     ]
 
 
-def build_outlets(pages: list[SourcePage], outlets: int, switch: Switch) -> Outlets:
+def build_outlets(pages: list[SourcePage], outlets: int, port: int) -> Outlets:
     """``outlets`` outlets sharing the pages round-robin, plus one outlet with no articles."""
     sites, articles = [], {}
     for k in range(outlets):
         name = f"Bench Outlet {k + 1}"
         mine = pages[k::outlets]
-        site = build_site(name, f"127.0.0.{FIRST_ADDRESS + k}", mine, OPTIONS)
-        sites.append(_switchable(site, switch))
+        sites.append(build_site(name, f"127.0.0.{FIRST_ADDRESS + k}", mine, OPTIONS))
         articles[name] = [page.path for page in mine]
     empty = "Empty Outlet"
-    sites.append(_switchable(build_site(empty, f"127.0.0.{FIRST_ADDRESS + outlets}", []), switch))
-    return Outlets(sites, articles, empty)
-
-
-def _switchable(site: Site, switch: Switch) -> Site:
-    site.routes = {path: _switch_route(path, h, switch) for path, h in site.routes.items()}
-    return site
-
-
-def _switch_route(path: str, original: Handler, switch: Switch) -> Handler:
-    def handler(request: RequestInfo) -> Route:
-        mode = switch.mode
-        if mode == EDITED and path in switch.edits:
-            return switch.edits[path]
-        route = original(request) if callable(original) else original
-        if mode == BARE:
-            kept = {
-                k: v for k, v in route.headers.items() if k.lower() not in ("etag", "last-modified")
-            }
-            return Route(route.body, route.content_type, route.status, kept)
-        return route
-
-    return handler
+    sites.append(build_site(empty, f"127.0.0.{FIRST_ADDRESS + outlets}", []))
+    return Outlets(sites, articles, empty, port)
 
 
 # --- small edits -------------------------------------------------------------------------------
 
 
-def make_edits(
-    server: OutletServer, outlets: Outlets, texts: dict[str, str]
-) -> tuple[dict[str, Route], dict[str, int]]:
-    """One small edit per stored article, in a text node that made it into its stored text.
+def make_edits(root: Path, outlets: Outlets, texts: dict[str, str]) -> tuple[int, dict[str, int]]:
+    """One small edit per stored article, in a text node that made it into its stored text,
+    written to the ``edited`` tree (a hard-linked copy of the pages, edited files replaced).
 
     The edit is made in the served bytes (not by re-serialising the page), so the raw HTML
     differs from version 1 by a few bytes, as it would on a real site.
     """
-    edits: dict[str, Route] = {}
+    pages, edited_root = root / MAIN_TREE, root / EDITED[0]
+    shutil.rmtree(edited_root, ignore_errors=True)
+    shutil.copytree(pages, edited_root, copy_function=os.link)
+    edited_count = 0
     kinds: dict[str, int] = {}
-    now = format_datetime(datetime.now(UTC), usegmt=True)
     for site in outlets.sites:
         for index, path in enumerate(outlets.articles.get(site.name, [])):
-            url = server.url(site.name, path)
+            url = outlets.base_url(site.name) + path
             if url not in texts:
                 continue
-            request = RequestInfo(site.address, server.port, "GET", path, {})
-            original = site.routes[path]
-            route = original(request) if callable(original) else original
-            edited = edit_page(route.body, texts[url], number=index % 2 == 0)
+            body = file_of(pages, site.address, path).read_bytes()
+            edited = edit_page(body, texts[url], number=index % 2 == 0)
             if edited is None:
                 kinds[NOT_EDITED] = kinds.get(NOT_EDITED, 0) + 1
                 continue
-            body, kind = edited
-            etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
-            headers = {"ETag": etag, "Last-Modified": now}
-            edits[path] = Route(body, route.content_type, headers=headers)
-            kinds[kind] = kinds.get(kind, 0) + 1
-    return edits, kinds
+            target = file_of(edited_root, site.address, path)
+            target.unlink()  # a new file (new mtime, so a new ETag), not the shared inode
+            target.write_bytes(edited[0])
+            edited_count += 1
+            kinds[edited[1]] = kinds.get(edited[1], 0) + 1
+    return edited_count, kinds
 
 
 def edit_page(body: bytes, stored_text: str, *, number: bool) -> tuple[bytes, str] | None:
@@ -336,10 +312,10 @@ def write_config(path: Path, db_url: str, entries: list[OutletEntry]) -> Path:
     return path
 
 
-def outlet_entries(server: OutletServer, names: list[str]) -> list[OutletEntry]:
+def outlet_entries(outlets: Outlets, names: list[str]) -> list[OutletEntry]:
     entries = []
     for name in names:
-        found = discovery_urls(server.base_url(name), OPTIONS)
+        found = discovery_urls(outlets.base_url(name), OPTIONS)
         entries.append(OutletEntry(name, found.feeds, found.sitemaps, found.sections))
     return entries
 
@@ -357,10 +333,14 @@ def session_for(db_url: str) -> Iterator[Session]:
         engine.dispose()
 
 
-def run_figures(db_url: str) -> tuple[int, int, int, int]:
-    """Of the latest crawl run: 200 and 304 fetches, total versions, unchanged articles."""
+def run_figures(db_url: str) -> tuple[int, int, int, int, int]:
+    """Of the latest crawl run: requests, 200 and 304 article fetches, total versions,
+    unchanged articles."""
     with session_for(db_url) as session:
         run_id = session.scalar(select(func.max(CrawlRun.id)))
+        requests = session.scalar(
+            select(func.count()).select_from(Fetch).where(Fetch.run_id == run_id)
+        )
         statuses = dict(
             session.execute(
                 select(Fetch.status, func.count())
@@ -374,7 +354,13 @@ def run_figures(db_url: str) -> tuple[int, int, int, int]:
                 CrawlRunOutlet.run_id == run_id
             )
         )
-    return statuses.get(200, 0), statuses.get(304, 0), versions or 0, unchanged or 0
+    return (
+        requests or 0,
+        statuses.get(200, 0),
+        statuses.get(304, 0),
+        versions or 0,
+        unchanged or 0,
+    )
 
 
 def stored_texts(db_url: str) -> dict[str, str]:
@@ -420,8 +406,7 @@ def db_size(db_url: str) -> int:
 class Bench:
     """The served outlets, the working folder and the steps measured so far."""
 
-    server: OutletServer
-    switch: Switch
+    nginx: Nginx
     outlets: Outlets
     workdir: Path
     config: Path
@@ -430,19 +415,18 @@ class Bench:
     versions: int = 0
     loads: list[float] = field(default_factory=list)  # 1-minute load average before each step
 
-    def crawl(self, name: str, mode: str, *extra: str) -> Step:
-        self.switch.mode = mode
-        self.server.clear_requests()
+    def crawl(self, name: str, mode: tuple[str, bool], *extra: str) -> Step:
+        tree, validators = mode
+        self.nginx.switch(tree, validators=validators)
         self.loads.append(os.getloadavg()[0])
-        # This process only waits for the child meanwhile: its CPU time is the server's.
-        cpu = time.process_time()
+        cpu = self.nginx.cpu_seconds()
         timed = run_newsmon(["--config", str(self.config), "crawl", *extra], self.workdir)
-        cpu = time.process_time() - cpu
-        ok, not_modified, versions, unchanged = run_figures(self.db_url)
+        cpu = self.nginx.cpu_seconds() - cpu
+        requests, ok, not_modified, versions, unchanged = run_figures(self.db_url)
         step = Step(
             name,
             timed,
-            len(self.server.requests),
+            requests,
             ok,
             not_modified,
             versions - self.versions,
@@ -456,19 +440,10 @@ class Bench:
         return step
 
 
-def prerender(server: OutletServer) -> None:
-    """Render every page once before timing: the sites render lazily, per base URL, and that
-    work belongs to the benchmark, not to the first crawl."""
-    for site in server.sites:
-        for path, handler in site.routes.items():
-            if callable(handler):
-                handler(RequestInfo(site.address, server.port, "GET", path, {}))
-
-
-def startup_costs(server: OutletServer, outlets: Outlets, workdir: Path) -> list[tuple[str, Timed]]:
+def startup_costs(outlets: Outlets, workdir: Path) -> list[tuple[str, Timed]]:
     """Fixed overhead of a crawl subprocess: interpreter + CLI, then an outlet with no articles."""
     db_url = fresh_sqlite(workdir / "empty.db")
-    config = write_config(workdir / "empty.toml", db_url, outlet_entries(server, [outlets.empty]))
+    config = write_config(workdir / "empty.toml", db_url, outlet_entries(outlets, [outlets.empty]))
     crawl = ["--config", str(config), "crawl"]
     return [
         ("`newsmon --help`", run_newsmon(["--help"], workdir)),
@@ -480,25 +455,29 @@ def startup_costs(server: OutletServer, outlets: Outlets, workdir: Path) -> list
 def run_bench(
     pages: list[SourcePage], outlet_count: int, workdir: Path
 ) -> tuple[Bench, list[tuple[str, Timed]], VersionSizes, dict[str, int]]:
-    switch = Switch()
-    outlets = build_outlets(pages, outlet_count, switch)
-    with OutletServer(outlets.sites) as server:
-        prerender(server)
-        startup = startup_costs(server, outlets, workdir)
+    port = free_port()
+    outlets = build_outlets(pages, outlet_count, port)
+    root = workdir / "sites"
+    render_sites(outlets.sites, root / MAIN_TREE, port)
+    nginx = Nginx(root, [site.address for site in outlets.sites], port)
+    nginx.start()
+    try:
+        startup = startup_costs(outlets, workdir)
         db_url = fresh_sqlite(workdir / "news.db")
         names = list(outlets.articles)
-        config = write_config(workdir / "newsmon.toml", db_url, outlet_entries(server, names))
-        bench = Bench(server, switch, outlets, workdir, config, db_url)
+        config = write_config(workdir / "newsmon.toml", db_url, outlet_entries(outlets, names))
+        bench = Bench(nginx, outlets, workdir, config, db_url)
         first = bench.crawl("first crawl", VALIDATORS)
         served = sum(len(paths) for paths in outlets.articles.values())
         _expect(first.new_versions == served, f"{first.new_versions} of {served} stored")
         for name, mode in (("recheck, 304 path", VALIDATORS), ("recheck, hash path", BARE)):
             step = bench.crawl(name, mode, "--recheck", "all")
             _expect(step.new_versions == 0, f"{name}: {step.new_versions} new versions")
-        switch.edits, kinds = make_edits(server, outlets, stored_texts(db_url))
+        edited, kinds = make_edits(root, outlets, stored_texts(db_url))
         step = bench.crawl("recheck, small edits", EDITED, "--recheck", "all")
-        edited = len(switch.edits)
         _expect(step.new_versions == edited, f"{step.new_versions} new versions, {edited} edits")
+    finally:
+        nginx.stop()
     return bench, startup, version_sizes(db_url), kinds
 
 
@@ -583,7 +562,7 @@ def environment_line(articles: int, outlets: int, loads: list[float]) -> str:
         f"nproc {os.cpu_count()}): {versions}. N = {articles} articles over K = {outlets} "
         f'outlets; `delay = "0s"`, `concurrency_per_outlet = {CONCURRENCY}`; peak RSS: the '
         "largest process of the crawl (`/usr/bin/time -v`; extraction workers are not summed); "
-        "server (stdlib `http.server`) in the benchmark process; 1-minute "
+        "outlets served by nginx from files (server CPU: its master and worker); 1-minute "
         f"load average before the steps {min(loads):.1f} to {max(loads):.1f}."
     )
 

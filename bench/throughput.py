@@ -20,8 +20,6 @@ import json
 import os
 import platform
 import resource
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,8 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.nginx import MAIN_TREE, Nginx, file_of, free_port, render_sites  # noqa: E402
 from pipeline.demo.samples import OutletEntry, config_toml  # noqa: E402
-from pipeline.demo.server import RequestInfo, Route  # noqa: E402
 from pipeline.demo.sitebuilder import (  # noqa: E402
     SiteOptions,
     SourcePage,
@@ -114,70 +112,17 @@ def source_pages(sources: list[tuple[str, str, int]], count: int) -> list[Source
     return pages
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def write_sites(pages: list[SourcePage], outlets: int, root: Path, port: int) -> list[OutletEntry]:
-    """Render every route of every outlet to files under ``root/<address>/``."""
+    """Render every outlet's routes to files under ``root/pages/<address>/``."""
     entries = []
     for index in range(outlets):
         address = f"127.0.0.{FIRST_ADDRESS + index}"
         name = f"Bench {index + 1}"
         site = build_site(name, address, pages[index::outlets], OPTIONS)
-        base = f"http://{address}:{port}"
-        for path, handler in site.routes.items():
-            route = (
-                handler
-                if isinstance(handler, Route)
-                else handler(RequestInfo(address, port, "GET", path, {}))
-            )
-            target = root / address / path.lstrip("/").split("?")[0]
-            if path.endswith("/") or not path.strip("/"):
-                target = target / "index.html"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(route.body)
-        urls = discovery_urls(base, OPTIONS)
+        render_sites([site], root / MAIN_TREE, port)
+        urls = discovery_urls(f"http://{address}:{port}", OPTIONS)
         entries.append(OutletEntry(name, urls.feeds, urls.sitemaps, urls.sections))
     return entries
-
-
-def nginx_config(root: Path, outlets: int, port: int) -> str:
-    servers = "\n".join(
-        f"server {{ listen 127.0.0.{FIRST_ADDRESS + i}:{port}; "
-        f"root {root / f'127.0.0.{FIRST_ADDRESS + i}'}; default_type text/html; "
-        "location / { try_files $uri $uri/index.html =404; } }"
-        for i in range(outlets)
-    )
-    return (
-        "worker_processes 1; daemon off; pid nginx.pid; error_log stderr error;\n"
-        "events { worker_connections 1024; }\n"
-        "http { access_log off; sendfile on; keepalive_requests 10000;\n"
-        "types { text/html html; application/xml xml; text/plain txt; }\n"
-        f"client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp;\n"
-        f"fastcgi_temp_path {root}/tmp; uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;\n"
-        f"{servers} }}\n"
-    )
-
-
-def start_nginx(root: Path, outlets: int, port: int) -> subprocess.Popen[bytes]:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        sys.exit("nginx is needed for this benchmark: apt-get install nginx-light")
-    (root / "tmp").mkdir(exist_ok=True)
-    conf = root / "nginx.conf"
-    conf.write_text(nginx_config(root, outlets, port), encoding="utf-8")
-    process = subprocess.Popen([nginx, "-p", str(root), "-c", str(conf)])
-    for _ in range(50):
-        try:
-            socket.create_connection((f"127.0.0.{FIRST_ADDRESS}", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    sys.exit("nginx did not start")
 
 
 class TreeRss:
@@ -341,15 +286,15 @@ def main() -> None:
     pages = source_pages(load_sources(corpus_root()), args.pages)
     with tempfile.TemporaryDirectory(prefix="newsmon-bench-") as tmp:
         work = Path(tmp)
-        work.chmod(0o755)  # nginx workers run as an unprivileged user
         port = args.port = free_port()
         entries = write_sites(pages, args.outlets, work / "sites", port)
-        nginx = start_nginx(work / "sites", args.outlets, port)
+        addresses = [f"127.0.0.{FIRST_ADDRESS + i}" for i in range(args.outlets)]
+        nginx = Nginx(work / "sites", addresses, port)
+        nginx.start()
         try:
             rows = run_all(args, work, entries, pages)
         finally:
-            nginx.terminate()
-            nginx.wait()
+            nginx.stop()
     report(rows, args)
 
 
@@ -362,7 +307,7 @@ def run_all(
         rows.append(measure_fetch_ceiling(crawl_config(work / "a.toml", fetch_db, entries,
                                                        args.workers), fetch_db))  # fmt: skip
         files = [
-            ((work / "sites").joinpath(address, *page.path.lstrip("/").split("/")),
+            (file_of(work / "sites" / MAIN_TREE, address, page.path),
              f"http://{address}:{args.port}{page.path}")
             for address, page in _addressed(pages, args.outlets)
         ]  # fmt: skip

@@ -40,7 +40,10 @@ HTTPCACHE_ENABLED = False
 DNS_TIMEOUT = 20
 
 # --- Components -----------------------------------------------------------------------------
+# Scrapy components a news crawl does not use are left out, not just unconfigured: each costs
+# per request (or an import at start-up), and rechecks are mostly cheap 304s.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # outlets' domains: spider
     "pipeline.middlewares.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "pipeline.middlewares.OrderedRobotsTxtMiddleware": 100,
@@ -48,7 +51,17 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.middlewares.BackoffRetryMiddleware": 550,
     "pipeline.middlewares.FetchLogMiddleware": 950,
 }
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
 EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+    "scrapy.extensions.spiderstate.SpiderState": None,
     "scrapy.extensions.throttle.AutoThrottle": None,
     "pipeline.extensions.PoliteThrottle": 0,
     "pipeline.extensions.CrawlRunExtension": 10,
