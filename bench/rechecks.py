@@ -28,11 +28,11 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from importlib.metadata import version
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 
 import lxml.html
@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench.nginx import MAIN_TREE, Nginx, file_of, free_port, render_sites
+from bench.pages import marked_html
 from bench.scoring import BenchPage, load_corpus
 from pipeline.demo.samples import OutletEntry, config_toml
 from pipeline.demo.server import Site
@@ -132,12 +133,18 @@ class VersionSizes:
 
 
 def load_pages(corpus_root: Path, count: int) -> list[BenchPage]:
-    """The first ``count`` pages of extraction-bench, then wcxb-dev-articles."""
-    corpora = (load_corpus(corpus_root / name) for name in CORPORA)
-    pages = list(islice(chain.from_iterable(corpora), count))
-    if len(pages) < count:
-        raise SystemExit(f"only {len(pages)} corpus pages under {corpus_root}, {count} asked")
-    return pages
+    """The pages of extraction-bench, then wcxb-dev-articles, over again (with a paragraph of
+    their own in the article text) when ``count`` is larger than both."""
+    pages = list(chain.from_iterable(load_corpus(corpus_root / name) for name in CORPORA))
+    if not pages:
+        raise SystemExit(f"no corpus pages under {corpus_root}")
+    chosen = []
+    for n in range(count):
+        page = pages[n % len(pages)]
+        if n >= len(pages):
+            page = replace(page, html=marked_html(page.html, page.expected, n))
+        chosen.append(page)
+    return chosen
 
 
 def source_pages(pages: list[BenchPage], now: datetime) -> list[SourcePage]:

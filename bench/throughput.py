@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.nginx import MAIN_TREE, Nginx, file_of, free_port, render_sites  # noqa: E402
+from bench.pages import marked_html  # noqa: E402
 from pipeline.demo.samples import OutletEntry, config_toml  # noqa: E402
 from pipeline.demo.sitebuilder import (  # noqa: E402
     SiteOptions,
@@ -68,41 +69,28 @@ def corpus_root() -> Path:
     return Path(os.environ.get("NEWSMON_CORPUS") or REPO.parent / "shared" / "corpus")
 
 
-def load_sources(root: Path) -> list[tuple[str, str, int]]:
-    """(html, original url, where a paragraph can go inside the article) of every corpus page."""
+def load_sources(root: Path) -> list[tuple[str, str, str]]:
+    """(html, original url, ground-truth text) of every corpus page."""
     sources = []
     for name in ("extraction-bench", "wcxb-dev-articles"):
         folder = root / name
         truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
         for page_id, item in sorted(truth.items()):
             html = gzip.decompress((folder / "html" / f"{page_id}.html.gz").read_bytes())
-            text = html.decode("utf-8", "replace")
-            sources.append((text, item["url"], _inside_article(text, item["articleBody"])))
+            sources.append((html.decode("utf-8", "replace"), item["url"], item["articleBody"]))
     return sources
 
 
-def _inside_article(html: str, body: str) -> int:
-    """Offset just after a ``</p>`` that closes one of the article's first paragraphs (by the
-    ground truth), else before ``</body>``: a paragraph put there is part of the article text."""
-    for line in [line for line in body.splitlines() if len(line) > 80][:5]:
-        found = html.find(" ".join(line.split()[2:6]))
-        end = html.find("</p>", found) if found >= 0 else -1
-        if end >= 0:
-            return end + len("</p>")
-    return max(html.rfind("</body>"), 0)
-
-
-def source_pages(sources: list[tuple[str, str, int]], count: int) -> list[SourcePage]:
+def source_pages(sources: list[tuple[str, str, str]], count: int) -> list[SourcePage]:
     """``count`` pages with distinct URLs and a distinct paragraph in the article text, so
     that no two are duplicates even where a corpus page is used twice."""
     now = datetime.now(UTC).replace(microsecond=0)
     pages = []
     for n in range(count):
-        html, url, at = sources[n % len(sources)]
-        marker = f"<p>Bench reference {n}: filed by desk {n % 17} for edition {n // 17}.</p>"
+        html, url, expected = sources[n % len(sources)]
         pages.append(
             SourcePage(
-                html=html[:at] + marker + html[at:],
+                html=marked_html(html, expected, n),
                 original_url=url,
                 title=f"Bench article {n}",
                 published=now - timedelta(minutes=n % 1440),

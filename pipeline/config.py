@@ -128,6 +128,7 @@ class OutletConfig:
     domains: tuple[str, ...] = ()
     interval: timedelta | None = None
     delay: timedelta | None = None
+    extract: ExtractRules | None = None
 
     @property
     def start_urls(self) -> tuple[str, ...]:
@@ -139,6 +140,19 @@ class OutletConfig:
             return False
         host = host.lower().rstrip(".")
         return any(host == domain or host.endswith("." + domain) for domain in self.domains)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractRules:
+    """An outlet's ``[outlets.extract]`` selectors (CSS, or XPath when they start with ``/``),
+    kept as text: extraction workers compile them (compiled selectors cannot be pickled)."""
+
+    body: tuple[str, ...] = ()
+    title: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+
+    def as_mapping(self) -> dict[str, list[str]]:
+        return {"body": list(self.body), "title": list(self.title), "drop": list(self.drop)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +289,10 @@ def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
     rows = reader.typed(value, "outlets", list)
     seen: set[str] = set()
     outlets: list[OutletConfig] = []
-    allowed = {"name", "feeds", "sitemaps", "sections", "articles", "domains", "interval", "delay"}
+    allowed = {
+        "name", "feeds", "sitemaps", "sections", "articles", "domains", "interval", "delay",
+        "extract",
+    }  # fmt: skip
     for index, row in enumerate(rows):
         key = f"outlets[{index}]"
         row = reader.typed(row, key, dict)
@@ -287,7 +304,7 @@ def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
         seen.add(name.casefold())
         urls = {
             kind: reader.urls(row.get(kind, []), f"{key}.{kind}")
-            for kind in allowed - {"name", "domains", "interval", "delay"}
+            for kind in allowed - {"name", "domains", "interval", "delay", "extract"}
         }
         if not any(urls.values()):
             raise ConfigError(
@@ -309,9 +326,27 @@ def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
                 domains=domains,
                 interval=reader.optional_duration(row, f"{key}.interval", "interval"),
                 delay=reader.optional_duration(row, f"{key}.delay", "delay"),
+                extract=_parse_extract(reader, row.get("extract"), f"{key}.extract"),
             )
         )
     return tuple(outlets)
+
+
+def _parse_extract(reader: _Reader, value: Any, key: str) -> ExtractRules | None:
+    """``[outlets.extract]``: body, title and drop selectors, each one or a list; checked by
+    compiling them here, so a bad selector is a config error, not a failure mid-crawl."""
+    if value is None:
+        return None
+    table = reader.typed(value, key, dict)
+    from pipeline.extraction.sites import SiteRules  # lxml: only for configs that use it
+
+    try:
+        rules = SiteRules.from_mapping(table)
+    except ValueError as error:
+        message = str(error)
+        field = next((k for k in ("body", "title", "drop") if f"extract.{k}" in message), None)
+        raise ConfigError(reader.path, f"{key}.{field}" if field else key, message) from None
+    return ExtractRules(rules.body, rules.title, rules.drop)
 
 
 def _parse_stories(

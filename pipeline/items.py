@@ -46,6 +46,8 @@ class FetchedPage:
     listed_urls: list[str] = field(default_factory=list)
     article_id: int | None = None  # set when this fetch rechecks a stored article
     known_raw_hash: str | None = None
+    known_since: datetime | None = None  # last real change (or first sighting) of that article
+    known_removed: bool = False
     raw_hash: str | None = None
     raw_unchanged: bool = False
     extraction_error: str | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
@@ -22,7 +22,7 @@ from pipeline.history import (
 from pipeline.items import Article, FetchedPage
 from pipeline.signals import FetchRecord, fetch_recorded
 from pipeline.urls import canonicalize_url, host_of
-from pipeline.versions import content_hash
+from pipeline.versions import content_hash, next_check
 from pipeline.workers import ExtractionPool, default_workers
 from pipeline.writer import writer_for
 from storage.repository import ArticleSnapshot
@@ -65,7 +65,9 @@ class ExtractArticlePipeline:
         if item.known_raw_hash and item.known_raw_hash == item.raw_hash:
             item.raw_unchanged = True  # byte-identical page: extraction would find the same
             return item
-        result = await self.pool.extract(item.body, item.url, item.content_type)
+        outlets = getattr(self.crawler.spider, "outlets", {})
+        rules = outlets[item.outlet].extract if item.outlet in outlets else None
+        result = await self.pool.extract(item.body, item.url, item.content_type, rules)
         item.article = result.article
         if result.article is None:
             item.extraction_error = f"no article: {result.reason}"
@@ -97,6 +99,8 @@ class StoreArticlePipeline:
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage):
             return item
+        if self._unchanged_recheck(item):
+            return item
         writer = writer_for(self.crawler)
         outcome = await writer.run(lambda session: self._record(session, item))
         counter = _COUNTERS.get(outcome.kind)
@@ -108,6 +112,20 @@ class StoreArticlePipeline:
             _count_error(self.crawler, item.outlet, f"{item.url}: {outcome.reason}")
         _report_page(self.crawler, item, article_id=outcome.article_id, error=error)
         return item
+
+    def _unchanged_recheck(self, item: FetchedPage) -> bool:
+        """A 304 or a byte-identical body of a live stored article: most rechecks. Its check
+        times are written with its fetch-log row, in that batch, not in a write of its own."""
+        unchanged = item.status == 304 or item.raw_unchanged
+        if item.article_id is None or not unchanged or item.known_removed:
+            return False
+        if item.known_since is None:
+            return False
+        kind = "not-modified" if item.status == 304 else "unchanged"
+        _count(self.crawler, item.outlet, _COUNTERS[kind])
+        next_at = next_check(self.schedule, item.fetched_at, item.known_since)
+        _report_page(self.crawler, item, article_id=item.article_id, next_check_at=next_at)
+        return True
 
     def _record(self, session: Session, item: FetchedPage) -> Outcome:
         at = item.fetched_at
@@ -179,7 +197,12 @@ def _in_domains(url: str, domains: tuple[str, ...]) -> bool:
 
 
 def _report_page(
-    crawler: Crawler, page: FetchedPage, *, article_id: int | None = None, error: str | None = None
+    crawler: Crawler,
+    page: FetchedPage,
+    *,
+    article_id: int | None = None,
+    error: str | None = None,
+    next_check_at: datetime | None = None,
 ) -> None:
     record = FetchRecord(
         url=page.url,
@@ -194,6 +217,7 @@ def _report_page(
         last_modified=page.last_modified,
         error=error,
         article_id=article_id,
+        next_check_at=next_check_at,
     )
     crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
 

@@ -33,6 +33,9 @@ class FetchRecord:
     last_modified: str | None = None
     error: str | None = None
     article_id: int | None = None
+    # Set when the fetch found the article unchanged: its check times move with this record
+    # (in the fetch log's batch) instead of in a write of its own.
+    next_check_at: datetime | None = None
 
     @classmethod
     def from_exchange(

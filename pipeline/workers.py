@@ -12,8 +12,10 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
-from pipeline.extraction import ExtractionFailed, extract_article
+from pipeline.config import ExtractRules
+from pipeline.extraction import ExtractionFailed, SiteRules, extract_article
 from pipeline.items import Article
 
 
@@ -25,12 +27,21 @@ class Extracted:
     reason: str | None = None
 
 
-def extract_in_worker(body: bytes, url: str, content_type: str | None) -> Extracted:
+def extract_in_worker(
+    body: bytes, url: str, content_type: str | None, rules: ExtractRules | None = None
+) -> Extracted:
     """The worker side: plain arguments in, a small picklable result out."""
+    site = _compiled(rules) if rules is not None else None
     try:
-        return Extracted(extract_article(body, url=url, content_type=content_type))
+        return Extracted(extract_article(body, url=url, content_type=content_type, rules=site))
     except ExtractionFailed as exc:
         return Extracted(None, exc.reason)
+
+
+@lru_cache(maxsize=256)
+def _compiled(rules: ExtractRules) -> SiteRules:
+    """An outlet's selectors, compiled once per worker."""
+    return SiteRules(rules.body, rules.title, rules.drop)
 
 
 def default_workers() -> int:
@@ -52,14 +63,20 @@ class ExtractionPool:
             context.set_forkserver_preload(["pipeline.extraction"])
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
 
-    async def extract(self, body: bytes, url: str, content_type: str | None) -> Extracted:
+    async def extract(
+        self,
+        body: bytes,
+        url: str,
+        content_type: str | None,
+        rules: ExtractRules | None = None,
+    ) -> Extracted:
         if self._executor is None:
-            return extract_in_worker(body, url, content_type)
+            return extract_in_worker(body, url, content_type, rules)
         if self._slots is None:  # created lazily: it must belong to the running loop
             self._slots = asyncio.Semaphore(self._max_pending)
         async with self._slots:
             future: Future[Extracted] = self._executor.submit(
-                extract_in_worker, body, url, content_type
+                extract_in_worker, body, url, content_type, rules
             )
             return await asyncio.wrap_future(future)
 

@@ -255,6 +255,8 @@ class NewsSpider(Spider):
             request.headers[b"If-Modified-Since"] = known.last_modified
         request.meta["newsmon_article_id"] = known.id
         request.meta["newsmon_raw_hash"] = known.raw_hash
+        request.meta["newsmon_since"] = known.since
+        request.meta["newsmon_removed"] = known.removed
         request.meta["handle_httpstatus_list"] = [304, 404, 410]
         request.meta["newsmon_via"] = "recheck"
         return request
@@ -325,6 +327,8 @@ class NewsSpider(Spider):
             listed_title=listed.title if listed else None,
             article_id=response.meta.get("newsmon_article_id"),
             known_raw_hash=response.meta.get("newsmon_raw_hash"),
+            known_since=response.meta.get("newsmon_since"),
+            known_removed=response.meta.get("newsmon_removed", False),
         )
 
     # --- helpers ----------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class KnownArticle:
     last_modified: str | None
     raw_hash: str | None
     removed: bool
+    since: datetime | None = None  # last real change, else first sighting: its age for rechecks
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,8 @@ _KNOWN_COLUMNS = (
     Article.last_modified,
     Article.raw_hash,
     Article.removed_at,
+    Article.first_seen_at,
+    Article.last_changed_at,
 )
 
 
@@ -150,6 +153,7 @@ def _known(row: Row[Any]) -> KnownArticle:
         last_modified=row.last_modified,
         raw_hash=row.raw_hash,
         removed=row.removed_at is not None,
+        since=row.last_changed_at or row.first_seen_at,
     )
 
 

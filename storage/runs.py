@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import CrawlRun, CrawlRunOutlet, Fetch, Outlet
+from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
 from storage.repository import get_or_create_outlet
 
 
@@ -83,14 +83,28 @@ def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, A
     resolved to ids."""
     outlet_ids: dict[str, int] = {}
     values = []
+    checks = []
     for row in rows:
         data = dict(row)
         name = data.pop("outlet", None)
+        next_check_at = data.pop("next_check_at", None)
         if name and name not in outlet_ids:
             outlet_ids[name] = get_or_create_outlet(session, name).id
         values.append({**data, "run_id": run_id, "outlet_id": outlet_ids.get(name)})
+        if next_check_at is not None and data.get("article_id") is not None:
+            checks.append(
+                {"article": data["article_id"], "at": data["fetched_at"], "next": next_check_at}
+            )
     if values:
         session.execute(insert(Fetch), values)
+    if checks:  # fetches that found their article unchanged: only its check times move
+        articles = Article.__table__
+        session.execute(
+            update(articles)
+            .where(articles.c.id == bindparam("article"))
+            .values(last_checked_at=bindparam("at"), next_check_at=bindparam("next")),
+            checks,
+        )
 
 
 def run_summary(session: Session, run_id: int) -> list[tuple[str, CrawlRunOutlet]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pipeline.demo.samples import OutletEntry, config_toml
 from pipeline.demo.server import OutletServer, RequestInfo, Route
@@ -246,6 +246,18 @@ def test_unchanged_pages_with_an_etag_are_answered_304(history: History, session
     statuses = list(session.scalars(select(Fetch.status).where(Fetch.url == history.urls["etag"])))
     assert statuses.count(304) == PHASES - 1
     assert statuses.count(200) == 1
+
+
+def test_unchanged_recheck_moves_check_times_on_the_schedule(history: History, session) -> None:  # type: ignore[no-untyped-def]
+    for kind in ("etag", "static"):  # a 304, and a byte-identical body without validators
+        article = article_of(session, history.urls[kind])
+        last_fetch = session.scalar(
+            select(func.max(Fetch.fetched_at)).where(Fetch.article_id == article.id)
+        )
+        assert article.last_checked_at == last_fetch
+        assert article.last_changed_at == article.first_seen_at  # never changed
+        # younger than 3 hours: checked again 15 minutes after this check (the default schedule)
+        assert article.next_check_at == last_fetch + timedelta(minutes=15)
 
 
 def test_flip_flop_stops_after_a_text_is_stored_twice(history: History, session) -> None:  # type: ignore[no-untyped-def]

@@ -88,6 +88,18 @@ def test_missing_file_uses_defaults_only_when_allowed(tmp_path: Path) -> None:
         ("[database]\nurl = 5\n", "database.url", "expected a string"),
         ("crawl = 3\n", "crawl", "expected a table"),
         ("[crawl\n", None, "invalid TOML"),
+        (
+            '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+            '[outlets.extract]\nbody = "div[[["\n',
+            "outlets[0] (A).extract.body",
+            "invalid selector",
+        ),
+        (
+            '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+            '[outlets.extract]\nheadline = "h1"\n',
+            "outlets[0] (A).extract",
+            "unknown extract key",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_problem(
@@ -152,3 +164,21 @@ def test_reads_run_and_dedupe_sections(tmp_path: Path) -> None:
 def test_bad_run_and_dedupe_values_name_their_key(tmp_path: Path, text: str, key: str) -> None:
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_config(write(tmp_path, text))
+
+
+def test_outlet_extract_rules_take_css_and_xpath(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+            "[outlets.extract]\n"
+            'body = "article .story-body"\n'
+            'title = ["h1.headline", \'//meta[@property="og:title"]/@content\']\n'
+            'drop = [".related", "aside"]\n',
+        )
+    )
+    rules = config.outlets[0].extract
+    assert rules is not None
+    assert rules.body == ("article .story-body",)
+    assert rules.title == ("h1.headline", '//meta[@property="og:title"]/@content')
+    assert rules.drop == (".related", "aside")

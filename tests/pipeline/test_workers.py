@@ -1,0 +1,39 @@
+"""Extraction in the worker pool: an outlet's configured selectors reach the worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pipeline.config import ExtractRules
+from pipeline.workers import ExtractionPool, extract_in_worker
+from tests.pipeline.test_extraction_sites import BODY, SECOND, outlet_page
+
+RULES = ExtractRules(body=("div.story",), title=("h1.headline",), drop=(".related",))
+
+
+def test_configured_rules_choose_title_and_body_and_drop_promos() -> None:
+    result = extract_in_worker(outlet_page(), "https://coast.example/ferries", "text/html", RULES)
+    assert result.article is not None
+    assert result.article.title == "Ferries every half hour from April"
+    assert BODY in result.article.text
+    assert SECOND in result.article.text
+    assert "Related:" not in result.article.text
+    assert "Great news for the island" not in result.article.text
+
+
+def test_rules_travel_to_the_worker_processes() -> None:
+    odd_title = ExtractRules(title=("//nav/a[2]",))  # visibly not what the generic rules pick
+
+    async def run() -> list[str]:
+        pool = ExtractionPool(1)
+        pool.start()
+        try:
+            results = await asyncio.gather(
+                pool.extract(outlet_page(), "https://coast.example/f", "text/html", odd_title),
+                pool.extract(outlet_page(), "https://coast.example/f", "text/html", None),
+            )
+        finally:
+            pool.close()
+        return [r.article.title if r.article else "" for r in results]
+
+    assert asyncio.run(run()) == ["Local", "Ferries every half hour from April"]
