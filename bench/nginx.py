@@ -87,18 +87,14 @@ class Nginx:
             self.process = None
 
     def cpu_seconds(self) -> float:
-        """User + system CPU of the master and its current workers."""
+        """User + system CPU of the master, its live workers and the workers it has reaped
+        (a reload retires workers)."""
         if self.process is None:
             return 0.0
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in [self.process.pid, *_children(self.process.pid)]:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])
-        return total / ticks
+        total = sum(_cpu_ticks(pid)[:2] for pid in _children(self.process.pid))
+        master = _cpu_ticks(self.process.pid)
+        return (total + sum(master)) / ticks
 
     def _write_config(self, tree: str, validators: bool) -> None:
         self.generation += 1
@@ -153,6 +149,15 @@ def _get(address: str, port: int, path: str) -> bytes | None:
         return None
     head, _, body = answer.partition(b"\r\n\r\n")
     return body if head.startswith(b"HTTP/1.1 200") else None
+
+
+def _cpu_ticks(pid: int) -> tuple[int, int, int, int]:
+    """utime, stime, and those of reaped children (cutime, cstime), in clock ticks."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return (0, 0, 0, 0)
+    return (int(fields[11]), int(fields[12]), int(fields[13]), int(fields[14]))
 
 
 def _children(pid: int) -> list[int]:

@@ -41,3 +41,35 @@ def coverage(text: str, shingles: set[Shingle]) -> float:
             total += 1
             found += shingle in shingles
     return found / total if total else 0.0
+
+
+def trim_unconfirmed_tail(text: str, other: str, *, agree: float = 0.8, keep: float = 0.8) -> str:
+    """Drop the lines at the end of ``text`` that ``other`` does not have.
+
+    Only when ``other`` agrees on the article (at least ``agree`` of its shingles are in ``text``)
+    and the cut keeps at least ``keep`` of the words: an extractor that ran past the article's end
+    (a promo, a newsletter box, an author bio) is caught by another one that stopped in time.
+    """
+    if not other:
+        return text
+    other_key = f" {' '.join(words(other.casefold()))} "
+    lines = text.splitlines()
+    end = len(lines)
+    confirmed: set[Shingle] | None = None
+    while end > 0:
+        tokens = words(lines[end - 1].casefold())
+        # most texts end on a line the other text has word for word: no shingles needed
+        if not tokens or f" {' '.join(tokens)} " in other_key:
+            break
+        if len(tokens) > SHINGLE_SIZE:
+            confirmed = shingle_set(other) if confirmed is None else confirmed
+            shingles = line_shingles(lines[end - 1])
+            if sum(shingle in confirmed for shingle in shingles) >= 0.5 * len(shingles):
+                break
+        end -= 1
+    if end == len(lines) or end == 0:
+        return text
+    kept = "\n".join(lines[:end])
+    if len(words(kept)) < keep * len(words(text)) or coverage(other, shingle_set(text)) < agree:
+        return text
+    return kept

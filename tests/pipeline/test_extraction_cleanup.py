@@ -6,11 +6,14 @@ import pytest
 from trafilatura.utils import load_html
 
 from pipeline.extraction import extract_article, generic
-from pipeline.extraction.agreement import coverage, shingle_set
+from pipeline.extraction.agreement import coverage, shingle_set, trim_unconfirmed_tail
 from pipeline.extraction.cleanup import (
+    drop_consent_lines,
     drop_duplicate_lines,
+    drop_link_tail,
     drop_pointer_lines,
     drop_title_lines,
+    normalized,
     trim_edges,
 )
 from pipeline.extraction.second_opinion import jsonld_body, readability_text
@@ -27,10 +30,34 @@ PARAGRAPHS = [
 ]
 
 
-def test_drops_repeated_long_lines_only() -> None:
-    text = "Long line that is repeated in full, word for word, twice.\nOK.\nOK."
-    repeated = text + "\nLong line that is repeated in full — word for word, twice!"
-    assert drop_duplicate_lines(repeated) == text
+def test_drops_second_copy_of_a_block() -> None:
+    block = [*PARAGRAPHS[:3], "OK."]
+    text = "\n".join([*block, PARAGRAPHS[3]])
+    assert drop_duplicate_lines(text + "\n" + "\n".join(block)) == text
+
+
+def test_keeps_single_repeated_lines() -> None:
+    # a plan or a schedule repeats lines on purpose; so does a pull quote
+    step = "Drink within thirty minutes after your workout, then rest for an hour."
+    text = "\n".join(["Plan A", step, PARAGRAPHS[0], "Plan B", step, PARAGRAPHS[1]])
+    assert drop_duplicate_lines(text) == text
+
+
+def test_drops_trailing_links_to_other_articles() -> None:
+    teasers = ["- Fares rise again Commuters will pay more", "- Council budget Where it goes"]
+    text = "\n".join([*PARAGRAPHS[:2], *teasers])
+    labels = {normalized(teaser) for teaser in teasers}
+    assert drop_link_tail(text, labels) == "\n".join(PARAGRAPHS[:2])
+    assert drop_link_tail(text, set()) == text
+
+
+def test_trims_tail_the_second_opinion_does_not_have() -> None:
+    promo = "Sign up for our newsletter and get the best stories of the week in your inbox."
+    text = "\n".join([*PARAGRAPHS, promo])
+    assert trim_unconfirmed_tail(text, "\n".join(PARAGRAPHS)) == "\n".join(PARAGRAPHS)
+    # no trim when the other text is about something else, or would cut too much
+    assert trim_unconfirmed_tail(text, "Another story entirely, about the harbour.") == text
+    assert trim_unconfirmed_tail(text, PARAGRAPHS[0]) == text
 
 
 @pytest.mark.parametrize(
@@ -58,6 +85,13 @@ def test_trims_labels_and_promotions_at_the_edges() -> None:
         ["Photos", PARAGRAPHS[0], "- a short list item", PARAGRAPHS[1], "Comments", promo]
     )
     assert trim_edges(text) == "\n".join([PARAGRAPHS[0], "- a short list item", PARAGRAPHS[1]])
+
+
+def test_keeps_venue_lines_with_an_at_sign() -> None:
+    dates = ["June 9 – West Palm Beach, FL @ Coral Sky Amphitheatre", "June 10 – Tampa, FL @ Arena"]
+    text = "\n".join([PARAGRAPHS[0], *dates])
+    assert trim_edges(text) == text
+    assert trim_edges(f"{PARAGRAPHS[0]}\nFollow her on Twitter @reporter") == PARAGRAPHS[0]
 
 
 def test_keeps_a_text_of_short_lines() -> None:
@@ -134,3 +168,63 @@ def test_runs_full_trafilatura_when_fast_pass_returns_the_menus(
 
     monkeypatch.setattr(generic, "_trafilatura_text", trafilatura_text)
     assert extract_article(page, url="https://news.example/a").text == article
+
+
+def test_keeps_lists_when_the_page_has_no_article_container() -> None:
+    # trafilatura then collects loose paragraphs; its recall mode keeps the lists among them
+    items = ["Route N1 runs from the station to the hospital", "Route N2 runs to the campus"]
+    listing = "".join(f"<li>{item}</li>" for item in items)
+    body = f"<p>{PARAGRAPHS[0]}</p><ul>{listing}</ul><p>{PARAGRAPHS[1]}</p><p>{PARAGRAPHS[2]}</p>"
+    page = f"<html><body><div class='x'>{body}</div></body></html>".encode()
+    text = extract_article(page, url="https://news.example/a").text
+    assert text.splitlines() == [PARAGRAPHS[0], *(f"- {item}" for item in items), *PARAGRAPHS[1:3]]
+
+
+def test_runs_full_trafilatura_on_a_page_without_paragraphs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    body = "".join(f"<div>{p}</div>" for p in PARAGRAPHS)
+    page = f"<html><body><div class='x'>{body}</div></body></html>".encode()
+    calls = []
+
+    def trafilatura_text(tree: object, url: object, options: object) -> str:
+        calls.append(options)
+        return "\n".join(PARAGRAPHS[:3] if options is generic.FAST_OPTIONS else PARAGRAPHS)
+
+    monkeypatch.setattr(generic, "_trafilatura_text", trafilatura_text)
+    assert extract_article(page, url="https://news.example/a").text == "\n".join(PARAGRAPHS)
+    assert calls == [generic.FAST_OPTIONS, generic.OPTIONS]
+
+
+def test_drops_cookie_consent_notice() -> None:
+    notice = [
+        "We use cookies on our website to give you the most relevant experience.",
+        "Manage consent",
+        "Necessary cookies are absolutely essential for the website to function properly.",
+    ]
+    recipe = "Bake the cookies for twelve minutes, until the edges turn golden."
+    text = "\n".join([PARAGRAPHS[0], recipe, *notice, PARAGRAPHS[1]])
+    assert drop_consent_lines(text) == "\n".join([PARAGRAPHS[0], recipe, PARAGRAPHS[1]])
+
+
+@pytest.mark.parametrize(
+    "dateline",
+    [
+        "November 19, 2019 /  12:21 AM / Updated 14 hours ago",
+        "sexta-feira, 22 de outubro de 2010 às 20:13",
+        "Last updated: April 21, 2025",
+    ],
+)
+def test_trims_datelines_at_the_edges(dateline: str) -> None:
+    assert trim_edges(f"{dateline}\n{PARAGRAPHS[0]}") == PARAGRAPHS[0]
+
+
+def test_keeps_headline_with_a_year() -> None:
+    text = f"The Best Trail Shoes of 2025\n{PARAGRAPHS[0]}"
+    assert trim_edges(text) == text
+
+
+def test_has_words_stops_at_the_count() -> None:
+    assert generic.has_words("one two three", 3)
+    assert not generic.has_words("one two", 3)
+    assert generic.has_words("東京都", 3)  # each ideograph counts as a word
