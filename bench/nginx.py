@@ -92,7 +92,7 @@ class Nginx:
         if self.process is None:
             return 0.0
         ticks = os.sysconf("SC_CLK_TCK")
-        total = sum(_cpu_ticks(pid)[:2] for pid in _children(self.process.pid))
+        total = sum(sum(_cpu_ticks(pid)[:2]) for pid in _children(self.process.pid))
         master = _cpu_ticks(self.process.pid)
         return (total + sum(master)) / ticks
 

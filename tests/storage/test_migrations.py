@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from storage.db import make_engine
-from storage.migrate import current_revision, head_revision, upgrade_database
+from storage.migrate import HEAD_REVISION, current_revision, head_revision, upgrade_database
 from storage.models import Base
 
 
@@ -84,3 +84,17 @@ def test_versions_written_before_compression_survive_the_upgrade(sqlite_url: str
             "second text",
         ]
     engine.dispose()
+
+
+def test_head_revision_constant_is_the_newest_migration(sqlite_url: str) -> None:
+    assert head_revision(sqlite_url) == HEAD_REVISION
+
+
+def test_a_database_one_migration_behind_is_upgraded(sqlite_url: str) -> None:
+    upgrade_database(sqlite_url, "0004")
+    upgrade_database(sqlite_url)  # the shortcut for current schemas must not skip this
+    engine = make_engine(sqlite_url)
+    try:
+        assert current_revision(engine) == HEAD_REVISION
+    finally:
+        engine.dispose()
