@@ -6,6 +6,7 @@ responses leave the spider as :class:`pipeline.items.FetchedPage` items for extr
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -103,13 +104,25 @@ class NewsSpider(Spider):
             request.meta["handle_httpstatus_list"] = [304]
         return request
 
-    def _listing_unchanged(self, response: Response, outlet: OutletConfig) -> Iterator[Request]:
-        """A 304 listing: keep its validators; an unchanged sitemap index still leads to its
-        children, which may have changed."""
-        state = self.listings[response.meta["newsmon_listing"]]
-        self.read_listings[outlet.name][state.url] = state
-        self.crawler.stats.inc_value("newsmon/listings_not_modified")
-        for child in state.children:
+    def _listing_unchanged(self, response: Response, outlet: OutletConfig) -> bool:
+        """A 304, or the very bytes of the last full read (a server without validators):
+        nothing on the listing is new, so it is not parsed again."""
+        url = response.meta.get("newsmon_listing", response.url)
+        state = self.listings.get(url)
+        if state is None:
+            return False
+        if response.status == 304:
+            self.crawler.stats.inc_value("newsmon/listings_not_modified")
+        elif state.body_hash and state.body_hash == hashlib.sha256(response.body).hexdigest():
+            self.crawler.stats.inc_value("newsmon/listings_same_body")
+        else:
+            return False
+        self.read_listings[outlet.name][url] = state
+        return True
+
+    def _listing_children(self, url: str, outlet: OutletConfig) -> Iterator[Request]:
+        """An unchanged sitemap index still leads to its children, which may have changed."""
+        for child in self.listings[url].children:
             yield self._listing_request(child, outlet, "sitemap", self.parse_sitemap)
 
     def _listing_read(
@@ -117,20 +130,18 @@ class NewsSpider(Spider):
     ) -> None:
         """Remember a listing read in full, for a conditional request next pass."""
         url = response.meta.get("newsmon_listing", response.url)
-        state = ListingState(
+        self.read_listings[outlet.name][url] = ListingState(
             url,
             kind,
             _header(response, b"ETag"),
             _header(response, b"Last-Modified"),
             tuple(children),
+            hashlib.sha256(response.body).hexdigest(),
         )
-        if state.conditional:
-            self.read_listings[outlet.name][url] = state
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
-        if response.status == 304:
-            yield from self._listing_unchanged(response, outlet)
+        if self._listing_unchanged(response, outlet):
             return
         try:
             links = parse_feed(response.body, response.url)
@@ -147,8 +158,8 @@ class NewsSpider(Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
-        if response.status == 304:
-            yield from self._listing_unchanged(response, outlet)
+        if self._listing_unchanged(response, outlet):
+            yield from self._listing_children(response.meta["newsmon_listing"], outlet)
             return
         try:
             content = parse_sitemap(response.body, response.url)
@@ -168,8 +179,7 @@ class NewsSpider(Spider):
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
-        if response.status == 304:
-            yield from self._listing_unchanged(response, outlet)
+        if self._listing_unchanged(response, outlet):
             return
         if not isinstance(response, TextResponse):
             self._count_error(outlet.name, f"{response.url}: section page is not HTML")

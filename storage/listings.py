@@ -22,6 +22,7 @@ class ListingState:
     etag: str | None = None
     last_modified: str | None = None
     children: tuple[str, ...] = field(default=())
+    body_hash: str | None = None  # SHA-256 of the body, for servers that send no validators
 
     @property
     def conditional(self) -> bool:
@@ -37,7 +38,12 @@ def listing_states(session: Session, outlet_names: Iterable[str]) -> dict[str, L
     )
     return {
         row.url: ListingState(
-            row.url, row.kind, row.etag, row.last_modified, tuple(row.children or ())
+            row.url,
+            row.kind,
+            row.etag,
+            row.last_modified,
+            tuple(row.children or ()),
+            row.body_hash,
         )
         for row in session.scalars(statement)
     }
@@ -58,6 +64,7 @@ def save_listing_states(
             last_modified=state.last_modified,
             children=list(state.children),
             read_at=at,
+            body_hash=state.body_hash,
         )
         for state in {s.url: s for s in states}.values()
     )

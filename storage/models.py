@@ -385,9 +385,10 @@ class JobMark(Base):
 class Listing(Base):
     """A feed, sitemap or section page and the validators of its last complete read.
 
-    The next crawl asks for it conditionally; a 304 saves fetching and parsing a listing
-    whose links were all handled. Sitemap indexes keep the child sitemaps they led to, so an
-    unchanged index still leads to children that may have changed.
+    The next crawl asks for it conditionally; a 304 (or, from a server without validators, the
+    same bytes again: ``body_hash``) saves parsing a listing whose links were all handled.
+    Sitemap indexes keep the child sitemaps they led to, so an unchanged index still leads to
+    children that may have changed.
     """
 
     __tablename__ = "listings"
@@ -399,3 +400,4 @@ class Listing(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     children: Mapped[list[str]] = mapped_column(JSON, default=list)
     read_at: Mapped[datetime] = mapped_column(default=utcnow)
+    body_hash: Mapped[str | None] = mapped_column(String(64))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import String, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
@@ -93,7 +93,13 @@ def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, A
         values.append({**data, "run_id": run_id, "outlet_id": outlet_ids.get(name)})
         if next_check_at is not None and data.get("article_id") is not None:
             checks.append(
-                {"article": data["article_id"], "at": data["fetched_at"], "next": next_check_at}
+                {
+                    "article": data["article_id"],
+                    "at": data["fetched_at"],
+                    "next": next_check_at,
+                    "etag": data.get("etag"),
+                    "modified": data.get("last_modified"),
+                }
             )
     if values:
         session.execute(insert(Fetch), values)
@@ -102,7 +108,15 @@ def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, A
         session.execute(
             update(articles)
             .where(articles.c.id == bindparam("article"))
-            .values(last_checked_at=bindparam("at"), next_check_at=bindparam("next")),
+            .values(
+                last_checked_at=bindparam("at"),
+                next_check_at=bindparam("next"),
+                # validators the server sends now (say it started to): the next check is cheaper
+                etag=func.coalesce(bindparam("etag", type_=String), articles.c.etag),
+                last_modified=func.coalesce(
+                    bindparam("modified", type_=String), articles.c.last_modified
+                ),
+            ),
             checks,
         )
 

@@ -7,7 +7,9 @@ and Last-Modified) crawled four times with ``--recheck none``:
 2. the article answers: listings are read in full again, the article is stored, validators kept;
 3. nothing changed: feed and sitemap index answer 304, the index's children are still asked
    for (and answer 304), no article is fetched;
-4. a new article appears: the listings answer 200 and the new article is stored.
+4. a new article appears: the listings answer 200 and the new article is stored;
+5. the server stops sending validators: the listings answer 200 with the same bytes as in
+   pass 4, which are not parsed again (the index still leads to its children).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.demo.samples import OutletEntry, config_toml
-from pipeline.demo.server import OutletServer, Route, Site
+from pipeline.demo.server import Handler, OutletServer, RequestInfo, Route, Site
 from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site, discovery_urls
 from storage.db import make_engine, make_session_factory
 from storage.models import CrawlRun, Fetch
@@ -38,12 +40,14 @@ OPTIONS = SiteOptions(rss=True, news_sitemap=True, plain_sitemap=True)
 SOURCES = ["7a457a4f", "c467d507", "961bd85c", "7de52419"]
 LATE_SOURCE = "c7e39ac4"
 FLAKY = 1  # index in SOURCES of the article that answers 404 in the first pass
+VALIDATORS = ("etag", "last-modified")
 
 
 @dataclass
 class Pass:
     run_id: int
     fetches: list[tuple[str, str, int | None]]  # (kind, url, status)
+    stats: dict[str, object]
 
     def statuses(self, kind: str) -> list[int | None]:
         return sorted((s for k, _, s in self.fetches if k == kind), key=lambda s: s or 0)
@@ -62,13 +66,28 @@ def _pages(bench: _Bench, sources: list[str], now: datetime) -> list[SourcePage]
     ]
 
 
-def _serve(site: Site, pages: list[SourcePage], *, flaky: SourcePage | None) -> None:
+def _serve(
+    site: Site, pages: list[SourcePage], *, flaky: SourcePage | None, validators: bool = True
+) -> None:
     """Replace the routes of the running ``site`` (the server looks them up per request)."""
     built = build_site(OUTLET, ADDRESS, pages, OPTIONS)
     if flaky is not None:
         built.routes[flaky.path] = lambda _request: Route(b"<h1>Not found</h1>", status=404)
     site.routes.clear()
-    site.routes.update(built.routes)
+    site.routes.update(
+        built.routes if validators else {p: _bare(h) for p, h in built.routes.items()}
+    )
+
+
+def _bare(handler: Handler) -> Handler:
+    """The same bytes without ETag and Last-Modified: a server that never answers 304."""
+
+    def serve(request: RequestInfo) -> Route:
+        route = handler if isinstance(handler, Route) else handler(request)
+        kept = {k: v for k, v in route.headers.items() if k.lower() not in VALIDATORS}
+        return Route(route.body, route.content_type, route.status, kept)
+
+    return serve
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +105,15 @@ def passes(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         config = workdir / "newsmon.toml"
         entry = OutletEntry(OUTLET, urls.feeds, urls.sitemaps, urls.sections)
         config.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
-        plan = [(pages, pages[FLAKY]), (pages, None), (pages, None), (later, None)]
-        for served, flaky in plan:
-            _serve(site, served, flaky=flaky)
+        plan = [
+            (pages, pages[FLAKY], True),
+            (pages, None, True),
+            (pages, None, True),
+            (later, None, True),
+            (later, None, False),
+        ]
+        for served, flaky, validators in plan:
+            _serve(site, served, flaky=flaky, validators=validators)
             result = subprocess.run(
                 [sys.executable, "-m", "pipeline", "--config", str(config), "crawl",
                  "--recheck", "none"],
@@ -102,7 +127,7 @@ def _read_passes(db_url: str, base: str) -> list[Pass]:
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as session:
-            runs = session.scalars(select(CrawlRun.id).order_by(CrawlRun.id)).all()
+            runs = session.execute(select(CrawlRun.id, CrawlRun.stats).order_by(CrawlRun.id))
             return [
                 Pass(
                     run_id,
@@ -114,8 +139,9 @@ def _read_passes(db_url: str, base: str) -> list[Pass]:
                             )
                         )
                     ],
+                    stats,
                 )
-                for run_id in runs
+                for run_id, stats in runs
             ]
     finally:
         engine.dispose()
@@ -147,3 +173,11 @@ def test_a_changed_listing_is_read_in_full_and_its_new_article_stored(
     assert fourth.statuses("feed") == [200]
     assert 200 in fourth.statuses("sitemap")
     assert fourth.statuses("article") == [200]  # the new article only
+
+
+def test_a_listing_served_again_byte_for_byte_is_not_parsed_again(passes: list[Pass]) -> None:
+    fifth = passes[4]
+    assert fifth.statuses("feed") == [200]
+    assert fifth.statuses("sitemap") == [200, 200, 200]  # the index still leads to its children
+    assert fifth.stats.get("newsmon/listings_same_body") == 4
+    assert fifth.statuses("article") == []

@@ -91,7 +91,7 @@ def test_head_revision_constant_is_the_newest_migration(sqlite_url: str) -> None
 
 
 def test_a_database_one_migration_behind_is_upgraded(sqlite_url: str) -> None:
-    upgrade_database(sqlite_url, "0004")
+    upgrade_database(sqlite_url, "0005")
     upgrade_database(sqlite_url)  # the shortcut for current schemas must not skip this
     engine = make_engine(sqlite_url)
     try:

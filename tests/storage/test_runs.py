@@ -1,0 +1,82 @@
+"""The fetch log: rows for every exchange, and check times of articles found unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Fetch
+from storage.repository import ArticleSnapshot, create_article
+from storage.runs import add_fetches, start_run
+
+FIRST = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+
+def _article(session: Session, url: str) -> Article:
+    snapshot = ArticleSnapshot(
+        outlet="Coast News",
+        url=url,
+        title="Ferries every half hour",
+        text="The harbour authority approved the new ferry timetable.",
+        content_hash="h",
+        fetched_at=FIRST,
+        etag='"v1"',
+        last_modified="Mon, 30 Nov 2026 07:00:00 GMT",
+    )
+    return create_article(session, snapshot, next_check_at=FIRST + timedelta(minutes=15))
+
+
+def _row(article: Article, **extra: object) -> dict[str, object]:
+    return {
+        "url": article.url,
+        "outlet": "Coast News",
+        "kind": "article",
+        "fetched_at": FIRST + timedelta(hours=1),
+        "status": 304,
+        "article_id": article.id,
+        "etag": None,
+        "last_modified": None,
+        **extra,
+    }
+
+
+def test_an_unchanged_fetch_moves_check_times_and_keeps_validators(db_session: Session) -> None:
+    run = start_run(db_session)
+    article = _article(db_session, "https://coast.example/ferries")
+    later = FIRST + timedelta(hours=2)
+    add_fetches(db_session, run.id, [_row(article, next_check_at=later)])
+    db_session.expire_all()
+    stored = db_session.get(Article, article.id)
+    assert stored is not None
+    assert stored.last_checked_at == FIRST + timedelta(hours=1)
+    assert stored.next_check_at == later
+    assert stored.etag == '"v1"'  # a 304 without validators keeps the stored ones
+    fetches = db_session.scalars(select(Fetch).where(Fetch.article_id == article.id)).all()
+    assert [(f.status, f.run_id) for f in fetches] == [(304, run.id)]
+
+
+def test_new_validators_of_an_unchanged_body_are_kept_for_the_next_check(
+    db_session: Session,
+) -> None:
+    run = start_run(db_session)
+    article = _article(db_session, "https://coast.example/timetable")
+    row = _row(article, status=200, etag='"v2"', next_check_at=FIRST + timedelta(hours=3))
+    add_fetches(db_session, run.id, [row])
+    db_session.expire_all()
+    stored = db_session.get(Article, article.id)
+    assert stored is not None
+    assert stored.etag == '"v2"'
+    assert stored.last_modified == "Mon, 30 Nov 2026 07:00:00 GMT"
+
+
+def test_a_fetch_without_a_next_check_leaves_the_article_alone(db_session: Session) -> None:
+    run = start_run(db_session)
+    article = _article(db_session, "https://coast.example/fares")
+    add_fetches(db_session, run.id, [_row(article, status=200, etag='"v9"')])
+    db_session.expire_all()
+    stored = db_session.get(Article, article.id)
+    assert stored is not None
+    assert stored.etag == '"v1"'
+    assert stored.last_checked_at == FIRST
