@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -235,6 +236,26 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class PrecheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, without decoding every page to look for one.
+
+    Scrapy decodes the whole body (``response.text``) and then reads its first 4096
+    characters. A page whose first bytes (4 per character, for any ASCII-compatible
+    encoding) never say "refresh" has no refresh tag there: it is passed on undecoded.
+    """
+
+    _HEAD_BYTES = 4 * 4096
+    _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16/32: not ASCII-compatible, check fully
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        head = response.body[: self._HEAD_BYTES]
+        if b"refresh" not in head.lower() and not head.startswith(self._WIDE_BOMS):
+            return response
+        return super().process_response(request, response)
 
 
 class FetchLogMiddleware:

@@ -55,6 +55,8 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.middlewares.OrderedRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "pipeline.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "pipeline.middlewares.PrecheckedMetaRefreshMiddleware": 580,
     "pipeline.middlewares.FetchLogMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
