@@ -19,7 +19,6 @@ import gzip
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,8 @@ class Measured:
     seconds: float
     peak_rss_mb: float
     cpu_seconds: float  # user + system of the whole process tree
+    peak_main_mb: float = 0.0
+    peak_child_mb: float = 0.0
 
     @property
     def cpu_ms_per_page(self) -> float:
@@ -114,11 +115,16 @@ def write_sites(pages: list[SourcePage], outlets: int, root: Path, port: int) ->
 
 
 class TreeRss:
-    """Peak of the summed RSS of a process and all its descendants, sampled every 100 ms."""
+    """Peak of the summed RSS of a process and all its descendants, sampled every 100 ms,
+    and their CPU time (the last reading of each process: one that ends between two samples
+    loses at most its last 100 ms)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak_kb = 0
+        self.peak_main_kb = 0  # the measured process alone (crawler, pool's parent)
+        self.peak_largest_child_kb = 0  # its largest descendant (an extraction worker)
+        self._cpu_ticks: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -130,10 +136,29 @@ class TreeRss:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self._cpu_ticks.values()) / os.sysconf("SC_CLK_TCK")
+
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _tree(self.pid)))
+            tree = _tree(self.pid)
+            sizes = {pid: _rss_kb(pid) for pid in tree}
+            self.peak_kb = max(self.peak_kb, sum(sizes.values()))
+            self.peak_main_kb = max(self.peak_main_kb, sizes.get(self.pid, 0))
+            children = [kb for pid, kb in sizes.items() if pid != self.pid]
+            self.peak_largest_child_kb = max(self.peak_largest_child_kb, max(children, default=0))
+            for pid in tree:
+                self._cpu_ticks[pid] = max(self._cpu_ticks.get(pid, 0), _cpu_ticks(pid))
             self._stop.wait(0.1)
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def _tree(pid: int) -> list[int]:
@@ -166,7 +191,6 @@ def _rss_kb(pid: int) -> int:
 def run_measured(name: str, args: list[str], pages_of: callable) -> Measured:  # type: ignore[valid-type]
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     start = time.perf_counter()
-    cpu_before = _children_cpu()
     env["PYTHONPATH"] = str(REPO)
     process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     with TreeRss(process.pid) as rss:
@@ -174,14 +198,15 @@ def run_measured(name: str, args: list[str], pages_of: callable) -> Measured:  #
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         sys.exit(f"{name} failed: {err.decode()[-2000:]}")
-    cpu = _children_cpu() - cpu_before
-    return Measured(name, pages_of(out.decode()), seconds, rss.peak_kb / 1024, cpu)
-
-
-def _children_cpu() -> float:
-    """CPU seconds of every finished descendant (the pools' workers are waited for, so count)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return Measured(
+        name,
+        pages_of(out.decode()),
+        seconds,
+        rss.peak_kb / 1024,
+        rss.cpu_seconds,
+        rss.peak_main_kb / 1024,
+        rss.peak_largest_child_kb / 1024,
+    )
 
 
 FETCH_ONLY_CHILD = """
@@ -321,12 +346,13 @@ def report(rows: list[Measured], args: argparse.Namespace) -> None:
         f"trafilatura {trafilatura.__version__}; {args.pages} pages on {args.outlets} outlets "
         f"(nginx); {args.workers} extraction workers.",
         "",
-        "| measurement | pages | seconds | pages/s | CPU ms/page | peak RSS (MB, all processes) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| measurement | pages | seconds | pages/s | CPU ms/page | peak RSS MB, all processes "
+        "| of which main process / largest child |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     lines += [
         f"| {r.name} | {r.pages} | {r.seconds:.1f} | {r.rate:.1f} | {r.cpu_ms_per_page:.1f} "
-        f"| {r.peak_rss_mb:.0f} |"
+        f"| {r.peak_rss_mb:.0f} | {r.peak_main_mb:.0f} / {r.peak_child_mb:.0f} |"
         for r in rows
     ]
     by_prefix = {r.name[:3]: r for r in rows}
