@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from pipeline.config import ExtractRules
-from pipeline.workers import ExtractionPool, extract_in_worker
+from pipeline.workers import WORKER_NICENESS, ExtractionPool, extract_in_worker
 from tests.pipeline.test_extraction_sites import BODY, SECOND, outlet_page
 
 RULES = ExtractRules(body=("div.story",), title=("h1.headline",), drop=(".related",))
@@ -37,3 +38,16 @@ def test_rules_travel_to_the_worker_processes() -> None:
         return [r.article.title if r.article else "" for r in results]
 
     assert asyncio.run(run()) == ["Local", "Ferries every half hour from April"]
+
+
+def test_workers_run_at_a_lower_priority_than_the_crawler() -> None:
+    async def niceness_in_worker() -> int:
+        pool = ExtractionPool(1)
+        pool.start()
+        try:
+            assert pool._executor is not None
+            return await asyncio.wrap_future(pool._executor.submit(os.nice, 0))
+        finally:
+            pool.close()
+
+    assert asyncio.run(niceness_in_worker()) >= min(19, os.nice(0) + WORKER_NICENESS)
