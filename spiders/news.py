@@ -7,7 +7,7 @@ responses leave the spider as :class:`pipeline.items.FetchedPage` items for extr
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -113,7 +113,7 @@ class NewsSpider(Spider):
             return False
         if response.status == 304:
             self.crawler.stats.inc_value("newsmon/listings_not_modified")
-        elif state.body_hash and state.body_hash == hashlib.sha256(response.body).hexdigest():
+        elif state.body_hash and state.body_hash == _body_hash(response):
             self.crawler.stats.inc_value("newsmon/listings_same_body")
         else:
             return False
@@ -126,7 +126,7 @@ class NewsSpider(Spider):
             yield self._listing_request(child, outlet, "sitemap", self.parse_sitemap)
 
     def _listing_read(
-        self, response: Response, outlet: OutletConfig, kind: str, children: list[str] = ()
+        self, response: Response, outlet: OutletConfig, kind: str, children: Sequence[str] = ()
     ) -> None:
         """Remember a listing read in full, for a conditional request next pass."""
         url = response.meta.get("newsmon_listing", response.url)
@@ -136,7 +136,7 @@ class NewsSpider(Spider):
             _header(response, b"ETag"),
             _header(response, b"Last-Modified"),
             tuple(children),
-            hashlib.sha256(response.body).hexdigest(),
+            _body_hash(response),
         )
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
@@ -190,8 +190,8 @@ class NewsSpider(Spider):
 
     def complete_listings(self) -> dict[str, list[ListingState]]:
         """Per outlet whose pass handled every link (no error, no cap reached): the listings
-        it read, to be asked for conditionally next time. Other outlets keep what they had,
-        so their next pass reads everything again."""
+        it read, to be asked for conditionally next time. Other outlets keep what they had
+        stored: a listing that changed since then answers in full again."""
         stats = self.crawler.stats
         return {
             name: list(states.values())
@@ -378,6 +378,13 @@ class NewsSpider(Spider):
 
 def _count(spider: Spider, outlet: str, key: str, value: int = 1) -> None:
     spider.crawler.stats.inc_value(f"newsmon/outlet/{outlet}/{key}", value)
+
+
+def _body_hash(response: Response) -> str:
+    """SHA-256 of a listing's body, computed once per response."""
+    if "newsmon_body_hash" not in response.meta:
+        response.meta["newsmon_body_hash"] = hashlib.sha256(response.body).hexdigest()
+    return str(response.meta["newsmon_body_hash"])
 
 
 def _header(response: Response, name: bytes) -> str | None:
