@@ -19,10 +19,8 @@ from storage.repository import (
     ChangeStats,
     add_event,
     add_version,
-    check_state,
     create_article,
     find_article,
-    mark_checked,
     mark_removed,
     record_check,
     stored_times,
@@ -87,18 +85,20 @@ def record_unchanged_body(
 ) -> Outcome:
     """A 304, or a body byte-identical to the last one: only the check is recorded.
 
-    Most rechecks end here, so this is one narrow SELECT and one UPDATE, without the ORM.
+    Most such rechecks never get here: the store pipeline writes their check times with the
+    fetch log (``StoreArticlePipeline._unchanged_recheck``). This is the path for the rest, a
+    removed article that answers again among them (its reappearance becomes an event).
     """
-    state = check_state(session, article_id)
-    if state is None:
+    article = _article(session, article_id)
+    if article is None:
         return Outcome("unknown", article_id)
-    next_at = next_check(schedule, fetched_at, state.last_changed_at or state.first_seen_at)
-    if state.removed_at is not None:  # it answers again: the ORM path records the reappearance
-        article = _article(session, article_id)
-        assert article is not None
-        record_check(session, article, None, checked_at=fetched_at, next_check_at=next_at)
-    else:
-        mark_checked(session, article_id, checked_at=fetched_at, next_check_at=next_at)
+    record_check(
+        session,
+        article,
+        None,
+        checked_at=fetched_at,
+        next_check_at=_next(schedule, article, fetched_at),
+    )
     return Outcome("not-modified" if not_modified else "unchanged", article_id)
 
 

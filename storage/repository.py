@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, inspect, or_, select, union_all, update
+from sqlalchemy import Row, case, func, inspect, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.blobs import DELTA, PLAIN, pack, unpack_raw, unpack_text
@@ -363,36 +363,6 @@ def record_check(
     article.etag = snapshot.etag
     article.last_modified = snapshot.last_modified
     article.raw_hash = snapshot.raw_hash
-
-
-@dataclass(frozen=True, slots=True)
-class CheckState:
-    """What deciding the next check of an article needs, without loading the article."""
-
-    first_seen_at: datetime
-    last_changed_at: datetime | None
-    removed_at: datetime | None
-
-
-def check_state(session: Session, article_id: int) -> CheckState | None:
-    row = session.execute(
-        select(Article.first_seen_at, Article.last_changed_at, Article.removed_at).where(
-            Article.id == article_id
-        )
-    ).first()
-    return None if row is None else CheckState(*row)
-
-
-def mark_checked(
-    session: Session, article_id: int, *, checked_at: datetime, next_check_at: datetime | None
-) -> None:
-    """An article was fetched and had not changed: only its check times move."""
-    session.execute(
-        update(Article)
-        .where(Article.id == article_id)
-        .values(last_checked_at=checked_at, next_check_at=next_check_at),
-        execution_options={"synchronize_session": False},
-    )
 
 
 def mark_removed(session: Session, article: Article, at: datetime, status: int) -> None:
