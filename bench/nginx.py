@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.procs import cpu_ticks, descendants
 from pipeline.demo.server import RequestInfo, Route, Site
 
 MAIN_TREE = "pages"
@@ -91,10 +92,10 @@ class Nginx:
         (a reload retires workers)."""
         if self.process is None:
             return 0.0
-        ticks = os.sysconf("SC_CLK_TCK")
-        total = sum(sum(_cpu_ticks(pid)[:2]) for pid in _children(self.process.pid))
-        master = _cpu_ticks(self.process.pid)
-        return (total + sum(master)) / ticks
+        workers = [pid for pid in descendants(self.process.pid) if pid != self.process.pid]
+        total = sum(cpu_ticks(pid) for pid in workers)
+        total += cpu_ticks(self.process.pid, reaped_children=True)
+        return total / os.sysconf("SC_CLK_TCK")
 
     def _write_config(self, tree: str, validators: bool) -> None:
         self.generation += 1
@@ -149,25 +150,3 @@ def _get(address: str, port: int, path: str) -> bytes | None:
         return None
     head, _, body = answer.partition(b"\r\n\r\n")
     return body if head.startswith(b"HTTP/1.1 200") else None
-
-
-def _cpu_ticks(pid: int) -> tuple[int, int, int, int]:
-    """utime, stime, and those of reaped children (cutime, cstime), in clock ticks."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return (0, 0, 0, 0)
-    return (int(fields[11]), int(fields[12]), int(fields[13]), int(fields[14]))
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                found.append(int(entry.name))
-    return found

@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.nginx import MAIN_TREE, Nginx, file_of, free_port, render_sites  # noqa: E402
 from bench.pages import marked_html  # noqa: E402
+from bench.procs import cpu_ticks, descendants, rss_kb  # noqa: E402
 from pipeline.demo.samples import OutletEntry, config_toml  # noqa: E402
 from pipeline.demo.sitebuilder import (  # noqa: E402
     SiteOptions,
@@ -142,50 +143,15 @@ class TreeRss:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            tree = _tree(self.pid)
-            sizes = {pid: _rss_kb(pid) for pid in tree}
+            tree = descendants(self.pid)
+            sizes = {pid: rss_kb(pid) for pid in tree}
             self.peak_kb = max(self.peak_kb, sum(sizes.values()))
             self.peak_main_kb = max(self.peak_main_kb, sizes.get(self.pid, 0))
             children = [kb for pid, kb in sizes.items() if pid != self.pid]
             self.peak_largest_child_kb = max(self.peak_largest_child_kb, max(children, default=0))
             for pid in tree:
-                self._cpu_ticks[pid] = max(self._cpu_ticks.get(pid, 0), _cpu_ticks(pid))
+                self._cpu_ticks[pid] = max(self._cpu_ticks.get(pid, 0), cpu_ticks(pid))
             self._stop.wait(0.1)
-
-
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def _tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(children.get(current, []))
-    return found
-
-
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        return 0
-    return 0
 
 
 def run_measured(name: str, args: list[str], pages_of: callable) -> Measured:  # type: ignore[valid-type]
