@@ -117,9 +117,8 @@ class StoreArticlePipeline:
         """A 304 or a byte-identical body of a live stored article: most rechecks. Its check
         times are written with its fetch-log row, in that batch, not in a write of its own."""
         unchanged = item.status == 304 or item.raw_unchanged
-        if item.article_id is None or not unchanged or item.known_removed:
-            return False
-        if item.known_since is None:
+        live = not item.known_removed and item.known_since is not None
+        if item.article_id is None or not unchanged or not live:
             return False
         kind = "not-modified" if item.status == 304 else "unchanged"
         _count(self.crawler, item.outlet, _COUNTERS[kind])
