@@ -77,6 +77,7 @@ class CrawlConfig:
     max_age: timedelta = timedelta(days=30)
     max_articles_per_outlet: int = 0
     extraction_workers: int = 0
+    repeated_lines: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,19 +17,24 @@ from storage.models import Article
 from storage.repository import (
     ArticleSnapshot,
     ChangeStats,
+    NewArticle,
     add_event,
     add_version,
     create_article,
+    create_articles,
     find_article,
     mark_removed,
     record_check,
     stored_times,
+    url_owners,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sqlalchemy.orm import Session
+
+    from pipeline.extraction.boilerplate import BoilerplateRule
 
 
 logger = logging.getLogger(__name__)
@@ -47,9 +52,17 @@ class Outcome:
 
 
 def record_page(
-    session: Session, snapshot: ArticleSnapshot, schedule: Sequence[tuple[timedelta, timedelta]]
+    session: Session,
+    snapshot: ArticleSnapshot,
+    schedule: Sequence[tuple[timedelta, timedelta]],
+    repeated_lines: BoilerplateRule | None = None,
 ) -> Outcome:
-    """Store an extracted page: a new article, a new version, or a check without change."""
+    """Store an extracted page: a new article, a new version, or a check without change.
+
+    ``repeated_lines``: the outlet's repeated lines, already removed from the snapshot's text,
+    are removed from the stored text too before the two are compared: a line the outlet's
+    window learned since the last version is not an edit.
+    """
     article = find_article(session, [snapshot.url, *snapshot.aliases])
     candidate = Content(snapshot.title, snapshot.text, tuple(snapshot.authors))
     if article is None:
@@ -62,7 +75,8 @@ def record_page(
         )
         add_version(session, article, snapshot, ChangeStats(), first=True)
         return Outcome("new-article", article.id, 1)
-    previous = Content(article.title, article.text, tuple(article.authors or ()))
+    stored_text = repeated_lines.filter(article.text) if repeated_lines else article.text
+    previous = Content(article.title, stored_text, tuple(article.authors or ()))
     times = stored_times(session, article.id, candidate.hash)
     verdict = judge(previous, candidate, times)
     if verdict.kind == "new":
@@ -73,6 +87,44 @@ def record_page(
         add_event(session, article.id, verdict.kind, verdict.reason, snapshot.fetched_at)
     _checked(session, article, snapshot, schedule, changed=False)
     return Outcome(verdict.kind, article.id, reason=verdict.reason)
+
+
+def record_pages(
+    session: Session,
+    snapshots: Sequence[ArticleSnapshot],
+    schedule: Sequence[tuple[timedelta, timedelta]],
+    repeated_lines: Sequence[BoilerplateRule | None] = (),
+) -> list[Outcome]:
+    """:func:`record_page` for many pages at once, with the same outcomes and rows.
+
+    Pages no stored URL points at (most of a first crawl) are created together in a few
+    statements; the rest (known articles, URLs shared within the batch) go one by one after.
+    """
+    owners = url_owners(session, (u for s in snapshots for u in (s.url, *s.aliases)))
+    outcomes: list[Outcome | None] = [None] * len(snapshots)
+    new: list[tuple[int, NewArticle]] = []
+    later: list[int] = []
+    claimed: set[str] = set()
+    for index, snapshot in enumerate(snapshots):
+        urls = {snapshot.url, *snapshot.aliases}
+        if any(u in owners or u in claimed for u in urls):
+            later.append(index)  # its URLs stay claimed: a later page must not take them first
+            claimed |= urls
+            continue
+        verdict = judge(None, Content(snapshot.title, snapshot.text, tuple(snapshot.authors)))
+        if verdict.kind == "rejected":
+            outcomes[index] = Outcome("rejected", reason=verdict.reason)
+            continue
+        claimed |= urls
+        at = snapshot.fetched_at
+        new.append((index, NewArticle(snapshot, next_check(schedule, at, at))))
+    ids = create_articles(session, [item for _, item in new])
+    for (index, _), article_id in zip(new, ids, strict=True):
+        outcomes[index] = Outcome("new-article", article_id, 1)
+    for index in later:
+        rule = repeated_lines[index] if repeated_lines else None
+        outcomes[index] = record_page(session, snapshots[index], schedule, rule)
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def record_unchanged_body(

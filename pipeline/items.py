@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.extraction.boilerplate import BoilerplateRule
 
 
 @dataclass(slots=True)
@@ -55,3 +59,6 @@ class FetchedPage:
     listed_published_at: datetime | None = None
     listed_title: str | None = None
     article: Article | None = None
+    # the outlet's repeated lines removed from ``article.text``: the stored text is compared
+    # with it under the same rule
+    repeated_lines: BoilerplateRule | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
@@ -17,14 +17,17 @@ from pipeline.history import (
     record_failed_extraction,
     record_gone,
     record_page,
+    record_pages,
     record_unchanged_body,
 )
 from pipeline.items import Article, FetchedPage
+from pipeline.repeated_lines import RepeatedLines
 from pipeline.signals import FetchRecord, fetch_recorded
 from pipeline.urls import canonicalize_url, host_of
 from pipeline.versions import content_hash, next_check
 from pipeline.workers import ExtractionPool, default_workers
-from pipeline.writer import writer_for
+from pipeline.writer import Bulk, writer_for
+from storage.boilerplate import boilerplate_windows, save_boilerplate_windows
 from storage.repository import ArticleSnapshot
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ class ExtractArticlePipeline:
         self.crawler = crawler
         workers = crawler.settings.getint("NEWSMON_EXTRACT_WORKERS", -1)
         self.pool = ExtractionPool(default_workers() if workers < 0 else workers)
+        self.repeated: RepeatedLines | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:
@@ -54,9 +58,17 @@ class ExtractArticlePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.pool.start()
+        if self.crawler.settings.getbool("NEWSMON_REPEATED_LINES", True):
+            outlets = list(getattr(self.crawler.spider, "outlets", {}))
+            job = writer_for(self.crawler).submit(lambda s: boilerplate_windows(s, outlets))
+            self.repeated = RepeatedLines(job.result())
 
     def close_spider(self, spider: Spider | None = None) -> None:
         self.pool.close()
+        if self.repeated is not None and (windows := self.repeated.changed()):
+            at = datetime.now(UTC)
+            writer = writer_for(self.crawler)
+            writer.submit(lambda s: save_boilerplate_windows(s, windows, at))
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage) or item.status != 200:
@@ -67,8 +79,15 @@ class ExtractArticlePipeline:
             return item
         outlets = getattr(self.crawler.spider, "outlets", {})
         rules = outlets[item.outlet].extract if item.outlet in outlets else None
-        result = await self.pool.extract(item.body, item.url, item.content_type, rules)
+        repeated = self.repeated.rule(item.outlet) if self.repeated else None
+        learn = self.repeated is not None and item.article_id is None  # new articles teach
+        result = await self.pool.extract(
+            item.body, item.url, item.content_type, rules, repeated, learn
+        )
+        if self.repeated is not None and result.line_keys is not None:
+            self.repeated.learn(item.outlet, result.line_keys)
         item.article = result.article
+        item.repeated_lines = repeated
         if result.article is None:
             item.extraction_error = f"no article: {result.reason}"
             if item.article_id is None:
@@ -91,6 +110,18 @@ class StoreArticlePipeline:
             (timedelta(seconds=age), timedelta(seconds=every))
             for age, every in crawler.settings.getlist("NEWSMON_SCHEDULE")
         ]
+        # Pages of URLs not known before the crawl are most likely new articles: stored together
+        self.new_pages: Bulk[FetchedPage, Outcome] = Bulk(
+            many=lambda session, items: record_pages(
+                session,
+                [self._snapshot(item) for item in items],
+                self.schedule,
+                [item.repeated_lines for item in items],
+            ),
+            one=lambda session, item: record_page(
+                session, self._snapshot(item), self.schedule, item.repeated_lines
+            ),
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoreArticlePipeline:
@@ -102,7 +133,10 @@ class StoreArticlePipeline:
         if self._unchanged_recheck(item):
             return item
         writer = writer_for(self.crawler)
-        outcome = await writer.run(lambda session: self._record(session, item))
+        if item.article_id is None and item.article is not None:
+            outcome = await writer.run_bulk(self.new_pages, item)
+        else:
+            outcome = await writer.run(lambda session: self._record(session, item))
         counter = _COUNTERS.get(outcome.kind)
         if counter:
             _count(self.crawler, item.outlet, counter)
@@ -139,10 +173,12 @@ class StoreArticlePipeline:
                 reason = item.extraction_error or "no article"
                 record_failed_extraction(session, item.article_id, at, reason)
                 return Outcome("rejected", item.article_id, reason=reason)
-        assert item.article is not None
+        return record_page(session, self._snapshot(item), self.schedule, item.repeated_lines)
+
+    def _snapshot(self, page: FetchedPage) -> ArticleSnapshot:
+        assert page.article is not None
         params = tuple(self.crawler.settings.getlist("NEWSMON_TRACKING_PARAMS"))
-        snapshot = snapshot_of(item, item.article, self._domains(item), params)
-        return record_page(session, snapshot, self.schedule)
+        return snapshot_of(page, page.article, self._domains(page), params)
 
     def _domains(self, page: FetchedPage) -> tuple[str, ...]:
         """The outlet's domains, inside which a page's declared canonical URL is trusted."""

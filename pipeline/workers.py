@@ -16,26 +16,45 @@ from functools import lru_cache
 
 from pipeline.config import ExtractRules
 from pipeline.extraction import ExtractionFailed, SiteRules, extract_article
+from pipeline.extraction.boilerplate import BoilerplateRule, line_keys
 from pipeline.items import Article
 
 
 @dataclass(frozen=True, slots=True)
 class Extracted:
-    """What a worker sends back: an article, or why there is none."""
+    """What a worker sends back: an article, or why there is none.
+
+    ``line_keys``: the lines of the text as extracted, before the outlet's repeated lines were
+    removed, for the outlet's window to learn from (asked for new articles only).
+    """
 
     article: Article | None
     reason: str | None = None
+    line_keys: frozenset[str] | None = None
 
 
 def extract_in_worker(
-    body: bytes, url: str, content_type: str | None, rules: ExtractRules | None = None
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    rules: ExtractRules | None = None,
+    repeated: BoilerplateRule | None = None,
+    learn: bool = False,
 ) -> Extracted:
-    """The worker side: plain arguments in, a small picklable result out."""
+    """The worker side: plain arguments in, a small picklable result out.
+
+    ``repeated``: the outlet's repeated lines, removed from the text; ``learn``: also return
+    the text's line keys.
+    """
     site = _compiled(rules) if rules is not None else None
     try:
-        return Extracted(extract_article(body, url=url, content_type=content_type, rules=site))
+        article = extract_article(body, url=url, content_type=content_type, rules=site)
     except ExtractionFailed as exc:
         return Extracted(None, exc.reason)
+    keys = line_keys(article.text) if learn else None
+    if repeated:
+        article.text = repeated.filter(article.text)
+    return Extracted(article, line_keys=keys)
 
 
 @lru_cache(maxsize=256)
@@ -83,15 +102,17 @@ class ExtractionPool:
         url: str,
         content_type: str | None,
         rules: ExtractRules | None = None,
+        repeated: BoilerplateRule | None = None,
+        learn: bool = False,
     ) -> Extracted:
+        """:func:`extract_in_worker` in a worker (or inline without workers)."""
+        args = (body, url, content_type, rules, repeated, learn)
         if self._executor is None:
-            return extract_in_worker(body, url, content_type, rules)
+            return extract_in_worker(*args)
         if self._slots is None:  # created lazily: it must belong to the running loop
             self._slots = asyncio.Semaphore(self._max_pending)
         async with self._slots:
-            future: Future[Extracted] = self._executor.submit(
-                extract_in_worker, body, url, content_type, rules
-            )
+            future: Future[Extracted] = self._executor.submit(extract_in_worker, *args)
             return await asyncio.wrap_future(future)
 
     def close(self) -> None:

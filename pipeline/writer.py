@@ -3,6 +3,9 @@
 Articles, versions and fetch rows arrive from the pipelines and extensions; the writer groups
 them into one transaction per batch (each item in its own savepoint, so one bad item cannot
 sink the others) and hands each caller its result. SQLite then sees a single writer.
+
+Jobs of a :class:`Bulk` kind (new articles, most of a first crawl) run together in one call
+per batch, in a few statements instead of a few per item.
 """
 
 from __future__ import annotations
@@ -24,12 +27,29 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = TypeVar("P")
 Job = Callable[["Session"], T]
+
+
+@dataclass(frozen=True, eq=False)
+class Bulk(Generic[P, T]):
+    """A kind of job the writer runs many at a time.
+
+    ``many`` gets the payloads of a batch and returns their results in order; ``one`` does the
+    same for a single payload and is used, each in its own savepoint, when ``many`` fails, so
+    that one bad payload cannot sink the others. Bulk jobs run after the batch's other jobs
+    and must not depend on them.
+    """
+
+    many: Callable[[Session, list[P]], list[T]]
+    one: Callable[[Session, P], T]
 
 
 @dataclass
 class _Task(Generic[T]):
-    job: Job[T]
+    job: Job[T] | None
+    bulk: Bulk[Any, T] | None = None
+    payload: Any = None
     future: Future[T] = field(default_factory=Future)
 
 
@@ -58,6 +78,15 @@ class BatchWriter:
     async def run(self, job: Job[T]) -> T:
         """Submit ``job`` and wait for it without blocking the event loop."""
         return await asyncio.wrap_future(self.submit(job))
+
+    def submit_bulk(self, bulk: Bulk[P, T], payload: P) -> Future[T]:
+        task: _Task[T] = _Task(None, bulk, payload)
+        self._queue.put(task)
+        return task.future
+
+    async def run_bulk(self, bulk: Bulk[P, T], payload: P) -> T:
+        """Submit one payload of a :class:`Bulk` job and wait for its result."""
+        return await asyncio.wrap_future(self.submit_bulk(bulk, payload))
 
     def close(self) -> None:
         """Write everything queued, then stop the thread."""
@@ -98,15 +127,15 @@ class BatchWriter:
         results: list[tuple[_Task[Any], Any, BaseException | None]] = []
         try:
             with self.sessions.begin() as session:
+                bulks: dict[Bulk[Any, Any], list[_Task[Any]]] = {}
                 for task in batch:
-                    try:
-                        with session.begin_nested():
-                            value = task.job(session)
-                    except Exception as exc:  # one bad item must not sink the batch
-                        logger.exception("database write failed")
-                        results.append((task, None, exc))
-                    else:  # only once the savepoint is released: it may still fail
-                        results.append((task, value, None))
+                    if task.bulk is not None:
+                        bulks.setdefault(task.bulk, []).append(task)
+                    else:
+                        assert task.job is not None
+                        results.append(self._one(session, task, task.job))
+                for bulk, tasks in bulks.items():
+                    results += self._many(session, bulk, tasks)
         except Exception as exc:  # the commit itself failed: nothing of the batch is stored
             logger.exception("database batch of %d items failed", len(batch))
             for task in batch:
@@ -119,6 +148,32 @@ class BatchWriter:
                 task.future.set_result(value)
             else:
                 task.future.set_exception(error)
+
+    @staticmethod
+    def _one(
+        session: Session, task: _Task[Any], job: Job[Any]
+    ) -> tuple[_Task[Any], Any, BaseException | None]:
+        try:
+            with session.begin_nested():
+                value = job(session)
+        except Exception as exc:  # one bad item must not sink the batch
+            logger.exception("database write failed")
+            return task, None, exc
+        return task, value, None  # only once the savepoint is released: it may still fail
+
+    def _many(
+        self, session: Session, bulk: Bulk[Any, Any], tasks: list[_Task[Any]]
+    ) -> list[tuple[_Task[Any], Any, BaseException | None]]:
+        try:
+            with session.begin_nested():
+                values = bulk.many(session, [task.payload for task in tasks])
+        except Exception as exc:
+            logger.warning("bulk write of %d items failed (%s); one by one", len(tasks), exc)
+            return [
+                self._one(session, task, lambda s, payload=task.payload: bulk.one(s, payload))
+                for task in tasks
+            ]
+        return [(task, value, None) for task, value in zip(tasks, values, strict=True)]
 
 
 _WRITERS: weakref.WeakKeyDictionary[Any, BatchWriter] = weakref.WeakKeyDictionary()

@@ -401,3 +401,19 @@ class Listing(Base):
     children: Mapped[list[str]] = mapped_column(JSON, default=list)
     read_at: Mapped[datetime] = mapped_column(default=utcnow)
     body_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class BoilerplateWindow(Base):
+    """The lines of an outlet's most recent new articles, for its repeated-line rule.
+
+    ``pages`` holds, oldest first, each page's distinct line keys (a zstd-compressed JSON list of
+    lists); the next crawl starts from it instead of learning the outlet's boilerplate again.
+    """
+
+    __tablename__ = "boilerplate_windows"
+
+    outlet_id: Mapped[int] = mapped_column(
+        ForeignKey("outlets.id", ondelete="CASCADE"), primary_key=True
+    )
+    pages: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -80,6 +80,7 @@ class _FoldTable(dict[int, str]):
 
 
 _FOLD_TABLE = _FoldTable()
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
 def fold(text: str) -> str:
@@ -89,7 +90,15 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text.lower()
-    return text.translate(_FOLD_TABLE)
+    try:  # bytes.lower() lowers ASCII only: only the (few) non-ASCII runs need the table
+        lowered = text.encode("utf-8").lower().decode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return text.translate(_FOLD_TABLE)
+    return _NON_ASCII_RUN.sub(_fold_run, lowered)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD_TABLE)
 
 
 def words(text: str) -> list[str]:

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, inspect, or_, select, union_all
+from sqlalchemy import Row, case, func, insert, inspect, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.blobs import DELTA, PLAIN, pack, unpack_raw, unpack_text
 from storage.models import Article, ArticleEvent, ArticleUrl, Outlet, Story, Version
-from storage.search import index_article
+from storage.search import index_article, index_articles
 
 
 @dataclass(slots=True)
@@ -209,13 +209,109 @@ def create_article(
     urls = [snapshot.url, *snapshot.aliases]
     if urls_unowned:
         session.add_all(
-            ArticleUrl(article_id=article.id, url=url, kind="alias")
+            ArticleUrl(article_id=article.id, url=url, kind="alias", first_seen_at=at)
             for url in dict.fromkeys(urls)
             if url and url != article.url
         )
     else:
         add_aliases(session, article, urls)
     return article
+
+
+def url_owners(session: Session, urls: Iterable[str]) -> dict[str, int]:
+    """The stored article each of ``urls`` belongs to, as canonical URL or alias (if any)."""
+    wanted = list(dict.fromkeys(u for u in urls if u))
+    if not wanted:
+        return {}
+    owned = union_all(
+        select(ArticleUrl.url, ArticleUrl.article_id).where(ArticleUrl.url.in_(wanted)),
+        select(Article.url, Article.id).where(Article.url.in_(wanted)),
+    )
+    return {row.url: row.article_id for row in session.execute(owned)}
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article no stored URL points at yet, with when to check it again."""
+
+    snapshot: ArticleSnapshot
+    next_check_at: datetime | None
+
+
+def create_articles(session: Session, new: Sequence[NewArticle]) -> list[int]:
+    """Store many new articles with their aliases, first versions and search entries at once.
+
+    The same rows as :func:`create_article` followed by ``add_version(..., first=True)`` for
+    each, in five statements for the lot: a crawl's first pass is almost all new articles.
+    The caller has checked that no URL of ``new`` is stored or repeated among them.
+    """
+    if not new:
+        return []
+    rows = []
+    for item in new:
+        snapshot, at = item.snapshot, item.snapshot.fetched_at
+        rows.append(
+            {
+                "outlet_id": get_or_create_outlet(session, snapshot.outlet).id,
+                "url": snapshot.url,
+                "title": snapshot.title,
+                "text": snapshot.text,
+                "authors": list(snapshot.authors),
+                "published_at": snapshot.published_at,
+                "modified_at": snapshot.modified_at,
+                "language": snapshot.language,
+                "site_name": snapshot.site_name,
+                "description": snapshot.description,
+                "first_seen_at": at,
+                "last_checked_at": at,
+                "last_changed_at": at,
+                "next_check_at": item.next_check_at,
+                "etag": snapshot.etag,
+                "last_modified": snapshot.last_modified,
+                "raw_hash": snapshot.raw_hash,
+            }
+        )
+    statement = insert(Article).returning(Article.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(statement, rows))
+    aliases = [
+        {"article_id": article_id, "url": url, "kind": "alias", "first_seen_at": at}
+        for article_id, item in zip(ids, new, strict=True)
+        if (at := item.snapshot.fetched_at)
+        for url in dict.fromkeys(item.snapshot.aliases)
+        if url and url != item.snapshot.url
+    ]
+    if aliases:
+        session.execute(insert(ArticleUrl), aliases)
+    versions = []
+    for article_id, item in zip(ids, new, strict=True):
+        snapshot = item.snapshot
+        packed = pack(snapshot.text, snapshot.raw_html, None)
+        versions.append(
+            {
+                "article_id": article_id,
+                "number": 1,
+                "fetched_at": snapshot.fetched_at,
+                "title": snapshot.title,
+                "text_blob": packed.text,
+                "raw_html": packed.raw,
+                "codec": packed.codec,
+                "base_number": None,
+                "stored_bytes": packed.size,
+                "authors": list(snapshot.authors),
+                "content_hash": snapshot.content_hash,
+                "raw_content_type": snapshot.raw_content_type,
+                "words_added": 0,
+                "words_removed": 0,
+                "title_changed": False,
+                "labels": [],
+            }
+        )
+    session.execute(insert(Version), versions)
+    index_articles(
+        session,
+        [(i, item.snapshot.title, item.snapshot.text) for i, item in zip(ids, new, strict=True)],
+    )
+    return ids
 
 
 def add_aliases(session: Session, article: Article, urls: Iterable[str]) -> None:

@@ -76,22 +76,31 @@ def index_article(
     (``replace=False``: the article is new and has no entry yet)."""
     if replace:
         remove_from_index(session, article_id)
-    title_words, body_words = words(title), words(text)
+    index_articles(session, [(article_id, title, text)])
+
+
+def index_articles(session: Session, entries: Sequence[tuple[int, str, str]]) -> None:
+    """Add index entries for new articles, ``(article_id, title, text)`` each, in one statement."""
+    if not entries:
+        return
     if is_sqlite(session):
         # Pre-tokenised text: FTS5's unicode61 folds differently from Python (Greek accents,
         # ligatures), so it must only ever see words that are already folded.
-        values: dict[str, Any] = {
-            "rowid": article_id,
-            "title": " ".join(title_words),
-            "body": " ".join(body_words),
-        }
-        session.execute(insert(_SQLITE_FTS).values(values))
-    else:
-        literal, complete = _tsvector(title_words, body_words)
+        rows = [
+            {"rowid": article_id, "title": " ".join(words(title)), "body": " ".join(words(text))}
+            for article_id, title, text in entries
+        ]
+        session.execute(insert(_SQLITE_FTS), rows)
+        return
+    documents = []
+    for article_id, title, text in entries:
+        literal, complete = _tsvector(words(title), words(text))
         if not complete:
             logger.warning("article %d: too many distinct words, index truncated", article_id)
-        document = cast(bindparam("document", literal, Text), TSVECTOR)
-        session.execute(insert(_PG_FTS).values(article_id=article_id, document=document))
+        documents.append({"article_id": article_id, "document": literal})
+    document = cast(bindparam("document", type_=Text), TSVECTOR)
+    session.execute(insert(_PG_FTS).values(article_id=bindparam("article_id"), document=document),
+                    documents)  # fmt: skip
 
 
 def remove_from_index(session: Session, article_id: int) -> None:

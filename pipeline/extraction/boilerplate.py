@@ -13,12 +13,18 @@ Safeguards, so real sentences that happen to repeat survive:
 - nothing is removed before ``min_pages`` pages were seen;
 - if the rule would remove more than ``max_removed_share`` of a text's words, the text is left
   whole: that page is unusual (a list, a live blog), not mostly boilerplate.
+
+What the window has learned changes with every page, so a crawl filters with a frozen
+:class:`BoilerplateRule` taken from it: a page and the stored text it is compared with must be
+filtered by the same rule, or a newly learned line would look like an edit.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pipeline.extraction.agreement import WORD_RE
 
@@ -58,9 +64,18 @@ class BoilerplateLines:
         """How many pages the window holds now (at most ``window``)."""
         return len(self._pages)
 
+    @property
+    def pages(self) -> list[frozenset[str]]:
+        """The window's pages, oldest first, as line keys (what :meth:`learn_keys` takes)."""
+        return list(self._pages)
+
     def learn(self, text: str) -> None:
         """Remember the distinct lines of one page; the oldest page leaves a full window."""
-        keys = frozenset(key for line in text.splitlines() if (key := _key(line)))
+        self.learn_keys(line_keys(text))
+
+    def learn_keys(self, keys: Iterable[str]) -> None:
+        """:meth:`learn` for a page whose lines were already turned into keys."""
+        keys = frozenset(keys)
         self._pages.append(keys)
         self._counts.update(keys)
         if len(self._pages) > self.window:
@@ -69,16 +84,54 @@ class BoilerplateLines:
 
     def is_boilerplate(self, line: str) -> bool:
         """Whether ``line`` repeats on enough recent pages of the outlet to be boilerplate."""
-        key = _key(line)
-        if not key or self.pages_seen < self.min_pages:
-            return False
-        needed: float = self.min_pages
-        if len(key.split()) >= self.prose_words and _SENTENCE_END_RE.search(line.strip()):
-            needed = max(needed, self.prose_share * self.pages_seen)
-        return self._counts[key] >= needed
+        return self.rule().is_boilerplate(line)
 
     def filter(self, text: str) -> str:
         """``text`` without its boilerplate lines (or whole, see the module's safeguards)."""
+        return self.rule().filter(text)
+
+    def rule(self) -> BoilerplateRule:
+        """What the window says now, frozen."""
+        if self.pages_seen < self.min_pages:
+            return BoilerplateRule(frozenset(), frozenset(), self.prose_words, 1.0)
+        prose_needed = max(self.min_pages, self.prose_share * self.pages_seen)
+        repeated = frozenset(k for k, n in self._counts.items() if n >= self.min_pages)
+        return BoilerplateRule(
+            lines=repeated,
+            prose_lines=frozenset(k for k in repeated if self._counts[k] >= prose_needed),
+            prose_words=self.prose_words,
+            max_removed_share=self.max_removed_share,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerplateRule:
+    """An outlet's boilerplate lines at one moment: immutable, picklable, cheap to apply.
+
+    ``lines``: keys of the lines seen on enough pages; ``prose_lines``: those of them frequent
+    enough to be removed even when the line reads like a sentence.
+    """
+
+    lines: frozenset[str]
+    prose_lines: frozenset[str]
+    prose_words: int = 12
+    max_removed_share: float = 0.5
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def is_boilerplate(self, line: str) -> bool:
+        key = _key(line)
+        if key not in self.lines:
+            return False
+        if len(key.split()) >= self.prose_words and _SENTENCE_END_RE.search(line.strip()):
+            return key in self.prose_lines
+        return True
+
+    def filter(self, text: str) -> str:
+        """``text`` without its boilerplate lines, or whole when they would be most of it."""
+        if not self.lines:
+            return text
         lines = text.splitlines()
         kept = [line for line in lines if not self.is_boilerplate(line)]
         if len(kept) == len(lines):
@@ -88,6 +141,11 @@ class BoilerplateLines:
         if total and removed > self.max_removed_share * total:
             return text
         return "\n".join(kept)
+
+
+def line_keys(text: str) -> frozenset[str]:
+    """The distinct line keys of a text: what the window remembers of a page."""
+    return frozenset(key for line in text.splitlines() if (key := _key(line)))
 
 
 def _key(line: str) -> str:

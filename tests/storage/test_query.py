@@ -309,3 +309,10 @@ def test_highlight_words_skip_negated_terms() -> None:
     query = parse_query('"dissent memo" cease* NOT hamas')
 
     assert highlight_words(query) == (frozenset({"dissent", "memo"}), ("cease",))
+
+
+def test_fold_is_the_per_character_table_on_mixed_text() -> None:
+    """``fold`` lowers ASCII in bulk and folds only the non-ASCII runs: same as char by char."""
+    text = "“ÉLYSÉE” — Ａ CAFÉ\tZ\x00 naïve Straße ﬁ 東京 \U0001f600 İ end"
+    assert fold(text) == "".join(fold(char) for char in text)
+    assert fold("bad \ud800 surrogate É") == "bad \ud800 surrogate e"

@@ -1,0 +1,54 @@
+"""Each outlet's repeated lines during a crawl: the window it learns from, the rule it applies.
+
+The window (:class:`~pipeline.extraction.boilerplate.BoilerplateLines`) learns from every new
+article of the outlet; pages are filtered with a frozen rule taken from it every
+``refresh`` learned pages, and each page keeps the rule it was filtered with, so that storage
+compares it with the stored text under that same rule. Windows are loaded before a crawl and
+saved after it (``storage.boilerplate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pipeline.extraction.boilerplate import BoilerplateLines, BoilerplateRule
+
+Page = frozenset[str]
+
+
+class RepeatedLines:
+    """The windows and current rules of the outlets of one crawl."""
+
+    def __init__(self, stored: Mapping[str, list[Page]], *, refresh: int = 10) -> None:
+        self.refresh = refresh
+        self._windows: dict[str, BoilerplateLines] = {}
+        self._rules: dict[str, BoilerplateRule] = {}
+        self._learned: dict[str, int] = {}
+        for outlet, pages in stored.items():
+            window = self._window(outlet)
+            for page in pages[-window.window :]:
+                window.learn_keys(page)
+
+    def rule(self, outlet: str) -> BoilerplateRule | None:
+        """The rule to filter the outlet's next page with (None: nothing learned to remove)."""
+        rule = self._rules.get(outlet)
+        if rule is None:
+            rule = self._rules[outlet] = self._window(outlet).rule()
+        return rule or None
+
+    def learn(self, outlet: str, keys: Page) -> None:
+        """Remember a new article's lines; the rule follows every ``refresh`` pages."""
+        self._window(outlet).learn_keys(keys)
+        learned = self._learned[outlet] = self._learned.get(outlet, 0) + 1
+        if learned % self.refresh == 0 or self._window(outlet).pages_seen <= self.refresh:
+            self._rules.pop(outlet, None)
+
+    def changed(self) -> dict[str, list[Page]]:
+        """The windows of the outlets that learned something this crawl, to be stored."""
+        return {outlet: self._windows[outlet].pages for outlet in self._learned}
+
+    def _window(self, outlet: str) -> BoilerplateLines:
+        window = self._windows.get(outlet)
+        if window is None:
+            window = self._windows[outlet] = BoilerplateLines()
+        return window

@@ -1,0 +1,76 @@
+"""The crawl's database writer: batched transactions, bulk jobs, and failures kept to their item."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pipeline.writer import BatchWriter, Bulk
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade_database
+from storage.models import Outlet
+
+
+def _add_outlets(session: Session, names: list[str]) -> list[int]:
+    ids = session.scalars(insert(Outlet).returning(Outlet.id, sort_by_parameter_order=True),
+                          [{"name": n} for n in names])  # fmt: skip
+    return list(ids)
+
+
+def _add_outlet(session: Session, name: str) -> int:
+    return _add_outlets(session, [name])[0]
+
+
+OUTLETS: Bulk[str, int] = Bulk(many=_add_outlets, one=_add_outlet)
+
+
+@pytest.fixture
+def writer(tmp_path: Path):  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    # a long wait so that everything submitted below lands in one batch
+    writer = BatchWriter(make_session_factory(engine), max_batch=64, max_wait=0.5)
+    yield writer
+    writer.close()
+    engine.dispose()
+
+
+def _names(writer: BatchWriter) -> list[str]:
+    with writer.sessions() as session:
+        return list(session.scalars(select(Outlet.name).order_by(Outlet.id)))
+
+
+def test_bulk_jobs_of_a_batch_are_written_in_one_call_with_results_in_order(
+    writer: BatchWriter,
+) -> None:
+    calls: list[list[str]] = []
+    counting: Bulk[str, int] = Bulk(
+        many=lambda s, names: calls.append(names) or _add_outlets(s, names), one=_add_outlet
+    )
+    futures = [writer.submit_bulk(counting, name) for name in ("A", "B", "C")]
+    writer.start()
+    ids = [f.result(timeout=10) for f in futures]
+    assert calls == [["A", "B", "C"]]
+    assert ids == sorted(ids)
+    assert _names(writer) == ["A", "B", "C"]
+
+
+def test_one_bad_payload_fails_alone_and_the_rest_of_the_batch_is_stored(
+    writer: BatchWriter,
+) -> None:
+    with writer.sessions.begin() as session:
+        session.add(Outlet(name="taken"))
+    plain = writer.submit(lambda s: _add_outlet(s, "plain job"))
+    futures = {name: writer.submit_bulk(OUTLETS, name) for name in ("A", "taken", "B")}
+    writer.start()
+    assert plain.result(timeout=10) > 0
+    assert futures["A"].result(timeout=10) > 0
+    assert futures["B"].result(timeout=10) > 0
+    with pytest.raises(IntegrityError):
+        futures["taken"].result(timeout=10)
+    assert sorted(_names(writer)) == ["A", "B", "plain job", "taken"]
