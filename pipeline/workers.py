@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pipeline.config import ExtractRules
 from pipeline.extraction import ExtractionFailed, SiteRules, extract_article
-from pipeline.extraction.boilerplate import BoilerplateRule, line_keys
+from pipeline.extraction.boilerplate import BoilerplateRule, learn_and_filter
 from pipeline.items import Article
 
 
@@ -51,10 +51,12 @@ def extract_in_worker(
         article = extract_article(body, url=url, content_type=content_type, rules=site)
     except ExtractionFailed as exc:
         return Extracted(None, exc.reason)
-    keys = line_keys(article.text) if learn else None
+    if learn:
+        article.text, keys = learn_and_filter(article.text, repeated)
+        return Extracted(article, line_keys=keys)
     if repeated:
         article.text = repeated.filter(article.text)
-    return Extracted(article, line_keys=keys)
+    return Extracted(article)
 
 
 @lru_cache(maxsize=256)

@@ -79,8 +79,12 @@ class BoilerplateLines:
         self._pages.append(keys)
         self._counts.update(keys)
         if len(self._pages) > self.window:
-            self._counts.subtract(self._pages.popleft())
-            self._counts += Counter()  # drop the zero counts
+            for key in self._pages.popleft():  # O(lines of one page), not of the whole window
+                left = self._counts[key] - 1
+                if left:
+                    self._counts[key] = left
+                else:
+                    del self._counts[key]
 
     def is_boilerplate(self, line: str) -> bool:
         """Whether ``line`` repeats on enough recent pages of the outlet to be boilerplate."""
@@ -121,7 +125,9 @@ class BoilerplateRule:
         return bool(self.lines)
 
     def is_boilerplate(self, line: str) -> bool:
-        key = _key(line)
+        return self._drops(line, _key(line))
+
+    def _drops(self, line: str, key: str) -> bool:
         if key not in self.lines:
             return False
         if len(key.split()) >= self.prose_words and _SENTENCE_END_RE.search(line.strip()):
@@ -132,8 +138,13 @@ class BoilerplateRule:
         """``text`` without its boilerplate lines, or whole when they would be most of it."""
         if not self.lines:
             return text
-        lines = text.splitlines()
-        kept = [line for line in lines if not self.is_boilerplate(line)]
+        return self.filter_lines(
+            text, text.splitlines(), [_key(line) for line in text.splitlines()]
+        )
+
+    def filter_lines(self, text: str, lines: list[str], keys: list[str]) -> str:
+        """:meth:`filter` for a text already split into lines and their keys."""
+        kept = [line for line, key in zip(lines, keys, strict=True) if not self._drops(line, key)]
         if len(kept) == len(lines):
             return text
         total = len(WORD_RE.findall(text))
@@ -146,6 +157,14 @@ class BoilerplateRule:
 def line_keys(text: str) -> frozenset[str]:
     """The distinct line keys of a text: what the window remembers of a page."""
     return frozenset(key for line in text.splitlines() if (key := _key(line)))
+
+
+def learn_and_filter(text: str, rule: BoilerplateRule | None) -> tuple[str, frozenset[str]]:
+    """``text`` filtered by ``rule``, and its line keys before filtering (each line keyed once)."""
+    lines = text.splitlines()
+    keys = [_key(line) for line in lines]
+    filtered = rule.filter_lines(text, lines, keys) if rule else text
+    return filtered, frozenset(key for key in keys if key)
 
 
 def _key(line: str) -> str:

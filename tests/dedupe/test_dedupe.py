@@ -110,3 +110,21 @@ def test_groups_point_at_their_origin_never_along_a_chain() -> None:
 def test_components_join_through_shared_members() -> None:
     found = sorted(sorted(c) for c in components([1, 2, 3, 4, 5], [(1, 2), (2, 3), (5, 4)]))
     assert found == [[1, 2, 3], [4, 5]]
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [WIRE, texts.text(texts.WIRE_TRIMMED), "", "one two three", "Ünïcödé wörds " * 50],
+)
+def test_minhash_values_are_datasketchs(sample: str) -> None:
+    """Signatures are stored: the vectorised MinHash must equal datasketch's, value for value."""
+    from datasketch import MinHash
+
+    from pipeline.dedupe import NUM_PERM, SCHEME, SEED, minhash_values, shingle_hashes
+
+    hashes = shingle_hashes(sample)
+    reference = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    if len(hashes):
+        reference.update_batch(hashes.tolist())
+    assert minhash_values(hashes).tolist() == reference.hashvalues.tolist()
+    assert signature(sample).hashvalues.dtype.name == "uint32"

@@ -67,3 +67,14 @@ def test_leaves_text_whole_when_most_of_it_would_go() -> None:
 def test_rejects_meaningless_settings() -> None:
     with pytest.raises(ValueError, match="min_pages"):
         BoilerplateLines(min_pages=1)
+
+
+def test_learning_and_filtering_in_one_pass_agree_with_doing_each_alone() -> None:
+    from pipeline.extraction.boilerplate import learn_and_filter, line_keys
+
+    lines = learned(BoilerplateLines(min_pages=5), 5, PROMO, "READ MORE »")
+    text = story(99, PROMO, QUOTE, "Read more")
+    rule = lines.rule()
+    assert learn_and_filter(text, rule) == (rule.filter(text), line_keys(text))
+    assert learn_and_filter(text, None) == (text, line_keys(text))
+    assert rule.filter(text) == story(99, QUOTE)
