@@ -13,11 +13,18 @@ import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pipeline.config import ExtractRules
-from pipeline.extraction import ExtractionFailed, SiteRules, extract_article
 from pipeline.extraction.boilerplate import BoilerplateRule, learn_and_filter
+from pipeline.extraction.errors import ExtractionFailed
 from pipeline.items import Article
+
+if TYPE_CHECKING:
+    from pipeline.extraction.sites import SiteRules
+
+# What the workers preload: trafilatura, lxml and readability, never imported by the crawler.
+EXTRACTION_MODULE = "pipeline.extraction.article"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,8 @@ def extract_in_worker(
     ``repeated``: the outlet's repeated lines, removed from the text; ``learn``: also return
     the text's line keys.
     """
+    from pipeline.extraction.article import extract_article  # preloaded in workers
+
     site = _compiled(rules) if rules is not None else None
     try:
         article = extract_article(body, url=url, content_type=content_type, rules=site)
@@ -62,6 +71,8 @@ def extract_in_worker(
 @lru_cache(maxsize=256)
 def _compiled(rules: ExtractRules) -> SiteRules:
     """An outlet's selectors, compiled once per worker."""
+    from pipeline.extraction.sites import SiteRules
+
     return SiteRules(rules.body, rules.title, rules.drop)
 
 
@@ -93,7 +104,7 @@ class ExtractionPool:
     def start(self) -> None:
         if self.workers > 0:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.extraction"])
+            context.set_forkserver_preload([EXTRACTION_MODULE])
             self._executor = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=_lower_priority
             )

@@ -48,3 +48,19 @@ def test_nothing_imports_the_cli(path: Path) -> None:
     if "cli" in path.parts or path.name == "__main__.py" or "tests" in path.parts:
         return
     assert "pipeline.cli" not in imports_of(path)
+
+
+def test_the_crawler_process_leaves_trafilatura_to_the_extraction_workers() -> None:
+    """trafilatura, readability and their kin load in the workers only: the crawler process
+    starts faster and stays smaller."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pipeline.crawl, pipeline.pipelines, pipeline.postprocess, spiders.news;"
+        "print(sorted(m for m in ('trafilatura', 'readability', 'justext') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
