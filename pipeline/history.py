@@ -20,6 +20,7 @@ from storage.repository import (
     NewArticle,
     add_event,
     add_version,
+    age_origin,
     create_article,
     create_articles,
     find_article,
@@ -188,9 +189,7 @@ def _checked(
 def _next(
     schedule: Sequence[tuple[timedelta, timedelta]], article: Article, now: datetime
 ) -> datetime | None:
-    """Age counts from the last real change (or first sighting): an edit makes it young again."""
-    since = article.last_changed_at or article.first_seen_at
-    return next_check(schedule, now, since)
+    return next_check(schedule, now, age_origin(article.last_changed_at, article.first_seen_at))
 
 
 def _stats(previous: Content, candidate: Content) -> ChangeStats:

@@ -142,6 +142,12 @@ def due_articles(
     return [_known(row) for row in session.execute(statement)]
 
 
+def age_origin(last_changed_at: datetime | None, first_seen_at: datetime) -> datetime:
+    """Where an article's age counts from for rechecks: its last real change, else its first
+    sighting; an edit makes an article young again (checked often)."""
+    return last_changed_at or first_seen_at
+
+
 def _known(row: Row[Any]) -> KnownArticle:
     return KnownArticle(
         id=row.id,
@@ -153,7 +159,7 @@ def _known(row: Row[Any]) -> KnownArticle:
         last_modified=row.last_modified,
         raw_hash=row.raw_hash,
         removed=row.removed_at is not None,
-        since=row.last_changed_at or row.first_seen_at,
+        since=age_origin(row.last_changed_at, row.first_seen_at),
     )
 
 

@@ -15,9 +15,11 @@ from pipeline.versions import (
     _TRANSLATE,
     Content,
     content_hash,
+    has_words,
     judge,
     next_check,
     normalise_text,
+    word_count,
 )
 
 BODY = " ".join(
@@ -110,3 +112,9 @@ def test_normalise_text_matches_its_plain_definition_on_real_articles(shared_cor
         body = item["articleBody"]
         assert normalise_text(body) == _reference_normalise(body)
         assert normalise_text(odd + body + odd) == _reference_normalise(odd + body + odd)
+
+
+@pytest.mark.parametrize("count", [0, 1, 24, 25, 26, 500])
+def test_has_words_agrees_with_counting_every_word(count: int) -> None:
+    for text in ("", "one", "naïve café, déjà-vu_x " * 10, BODY):
+        assert has_words(text, count) == (word_count(text) >= count)
