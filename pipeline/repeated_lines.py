@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from pipeline.extraction.boilerplate import BoilerplateLines, BoilerplateRule
 
-Page = frozenset[str]
+Page = frozenset[int]  # a page's hashed line keys
 
 
 class RepeatedLines:

@@ -37,7 +37,7 @@ class Extracted:
 
     article: Article | None
     reason: str | None = None
-    line_keys: frozenset[str] | None = None
+    line_keys: frozenset[int] | None = None
 
 
 def extract_in_worker(

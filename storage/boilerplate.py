@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+import sys
+from array import array
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 import zstandard
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from storage.models import BoilerplateWindow, Outlet
 from storage.repository import get_or_create_outlet
 
-Page = frozenset[str]
+Page = frozenset[int]  # a page's hashed line keys (unsigned 64-bit)
 
 
 def boilerplate_windows(session: Session, outlet_names: Iterable[str]) -> dict[str, list[Page]]:
@@ -27,7 +28,7 @@ def boilerplate_windows(session: Session, outlet_names: Iterable[str]) -> dict[s
 
 
 def save_boilerplate_windows(
-    session: Session, windows: Mapping[str, list[Page]], at: datetime
+    session: Session, windows: Mapping[str, Iterable[Collection[int]]], at: datetime
 ) -> None:
     """Replace the stored windows of the outlets in ``windows``."""
     for name, pages in windows.items():
@@ -39,11 +40,25 @@ def save_boilerplate_windows(
             row.pages, row.updated_at = _encode(pages), at
 
 
-def _encode(pages: list[Page]) -> bytes:
-    data = json.dumps([sorted(page) for page in pages], ensure_ascii=False).encode("utf-8")
-    return zstandard.ZstdCompressor(level=3).compress(data)
+def _encode(pages: Iterable[Collection[int]]) -> bytes:
+    """Each page as its key count (uint32) then its sorted keys (uint64), little-endian."""
+    parts = []
+    for page in pages:
+        keys = array("Q", sorted(page))
+        if sys.byteorder == "big":
+            keys.byteswap()
+        parts += [len(keys).to_bytes(4, "little"), keys.tobytes()]
+    return zstandard.ZstdCompressor(level=3).compress(b"".join(parts))
 
 
 def _decode(blob: bytes) -> list[Page]:
     data = zstandard.ZstdDecompressor().decompress(blob)
-    return [frozenset(page) for page in json.loads(data)]
+    pages, offset = [], 0
+    while offset < len(data):
+        count = int.from_bytes(data[offset : offset + 4], "little")
+        keys = array("Q", data[offset + 4 : offset + 4 + 8 * count])
+        if sys.byteorder == "big":
+            keys.byteswap()
+        pages.append(frozenset(keys))
+        offset += 4 + 8 * count
+    return pages

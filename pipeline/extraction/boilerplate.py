@@ -21,10 +21,13 @@ filtered by the same rule, or a newly learned line would look like an edit.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from array import array
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain
 
 from pipeline.extraction.agreement import WORD_RE
 
@@ -38,6 +41,9 @@ class BoilerplateLines:
 
         text = lines.filter(article.text)   # drop the outlet's repeated lines
         lines.learn(article.text)           # then remember this page (the raw text)
+
+    Lines are remembered as 64-bit hashes of their keys, a page as a compact array: a window of
+    100 pages takes about 50 KB, so a crawl can hold the windows of thousands of outlets.
     """
 
     def __init__(
@@ -56,8 +62,7 @@ class BoilerplateLines:
         self.prose_words = prose_words
         self.prose_share = prose_share
         self.max_removed_share = max_removed_share
-        self._pages: deque[frozenset[str]] = deque()
-        self._counts: Counter[str] = Counter()
+        self._pages: deque[array[int]] = deque(maxlen=window)
 
     @property
     def pages_seen(self) -> int:
@@ -65,26 +70,17 @@ class BoilerplateLines:
         return len(self._pages)
 
     @property
-    def pages(self) -> list[frozenset[str]]:
-        """The window's pages, oldest first, as line keys (what :meth:`learn_keys` takes)."""
-        return list(self._pages)
+    def pages(self) -> list[frozenset[int]]:
+        """The window's pages, oldest first, as hashed line keys (what :meth:`learn_keys` takes)."""
+        return [frozenset(page) for page in self._pages]
 
     def learn(self, text: str) -> None:
         """Remember the distinct lines of one page; the oldest page leaves a full window."""
         self.learn_keys(line_keys(text))
 
-    def learn_keys(self, keys: Iterable[str]) -> None:
-        """:meth:`learn` for a page whose lines were already turned into keys."""
-        keys = frozenset(keys)
-        self._pages.append(keys)
-        self._counts.update(keys)
-        if len(self._pages) > self.window:
-            for key in self._pages.popleft():  # O(lines of one page), not of the whole window
-                left = self._counts[key] - 1
-                if left:
-                    self._counts[key] = left
-                else:
-                    del self._counts[key]
+    def learn_keys(self, keys: Iterable[int]) -> None:
+        """:meth:`learn` for a page whose lines were already turned into hashed keys."""
+        self._pages.append(array("Q", sorted(set(keys))))
 
     def is_boilerplate(self, line: str) -> bool:
         """Whether ``line`` repeats on enough recent pages of the outlet to be boilerplate."""
@@ -95,14 +91,15 @@ class BoilerplateLines:
         return self.rule().filter(text)
 
     def rule(self) -> BoilerplateRule:
-        """What the window says now, frozen."""
+        """What the window says now, frozen (counted afresh: callers take one every few pages)."""
         if self.pages_seen < self.min_pages:
             return BoilerplateRule(frozenset(), frozenset(), self.prose_words, 1.0)
+        counts = Counter(chain.from_iterable(self._pages))
         prose_needed = max(self.min_pages, self.prose_share * self.pages_seen)
-        repeated = frozenset(k for k, n in self._counts.items() if n >= self.min_pages)
+        repeated = {key: n for key, n in counts.items() if n >= self.min_pages}
         return BoilerplateRule(
-            lines=repeated,
-            prose_lines=frozenset(k for k in repeated if self._counts[k] >= prose_needed),
+            lines=frozenset(repeated),
+            prose_lines=frozenset(k for k, n in repeated.items() if n >= prose_needed),
             prose_words=self.prose_words,
             max_removed_share=self.max_removed_share,
         )
@@ -112,12 +109,12 @@ class BoilerplateLines:
 class BoilerplateRule:
     """An outlet's boilerplate lines at one moment: immutable, picklable, cheap to apply.
 
-    ``lines``: keys of the lines seen on enough pages; ``prose_lines``: those of them frequent
-    enough to be removed even when the line reads like a sentence.
+    ``lines``: hashed keys of the lines seen on enough pages; ``prose_lines``: those of them
+    frequent enough to be removed even when the line reads like a sentence.
     """
 
-    lines: frozenset[str]
-    prose_lines: frozenset[str]
+    lines: frozenset[int]
+    prose_lines: frozenset[int]
     prose_words: int = 12
     max_removed_share: float = 0.5
 
@@ -125,26 +122,31 @@ class BoilerplateRule:
         return bool(self.lines)
 
     def is_boilerplate(self, line: str) -> bool:
-        return self._drops(line, _key(line))
+        key = _key(line)
+        return bool(key) and self._drops(line, key, key_hash(key))
 
-    def _drops(self, line: str, key: str) -> bool:
-        if key not in self.lines:
+    def _drops(self, line: str, key: str, hashed: int) -> bool:
+        if hashed not in self.lines:
             return False
         if len(key.split()) >= self.prose_words and _SENTENCE_END_RE.search(line.strip()):
-            return key in self.prose_lines
+            return hashed in self.prose_lines
         return True
 
     def filter(self, text: str) -> str:
         """``text`` without its boilerplate lines, or whole when they would be most of it."""
         if not self.lines:
             return text
-        return self.filter_lines(
-            text, text.splitlines(), [_key(line) for line in text.splitlines()]
-        )
+        lines = text.splitlines()
+        keys = [_key(line) for line in lines]
+        return self.filter_lines(text, lines, keys, [key_hash(k) if k else 0 for k in keys])
 
-    def filter_lines(self, text: str, lines: list[str], keys: list[str]) -> str:
-        """:meth:`filter` for a text already split into lines and their keys."""
-        kept = [line for line, key in zip(lines, keys, strict=True) if not self._drops(line, key)]
+    def filter_lines(self, text: str, lines: list[str], keys: list[str], hashes: list[int]) -> str:
+        """:meth:`filter` for a text already split into lines, their keys and key hashes."""
+        kept = [
+            line
+            for line, key, hashed in zip(lines, keys, hashes, strict=True)
+            if not (key and self._drops(line, key, hashed))
+        ]
         if len(kept) == len(lines):
             return text
         total = len(WORD_RE.findall(text))
@@ -154,17 +156,24 @@ class BoilerplateRule:
         return "\n".join(kept)
 
 
-def line_keys(text: str) -> frozenset[str]:
-    """The distinct line keys of a text: what the window remembers of a page."""
-    return frozenset(key for line in text.splitlines() if (key := _key(line)))
+def line_keys(text: str) -> frozenset[int]:
+    """The distinct hashed line keys of a text: what the window remembers of a page."""
+    return frozenset(key_hash(key) for line in text.splitlines() if (key := _key(line)))
 
 
-def learn_and_filter(text: str, rule: BoilerplateRule | None) -> tuple[str, frozenset[str]]:
-    """``text`` filtered by ``rule``, and its line keys before filtering (each line keyed once)."""
+def key_hash(key: str) -> int:
+    """A stable 64-bit hash of a line key (Python's own ``hash`` differs between processes)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def learn_and_filter(text: str, rule: BoilerplateRule | None) -> tuple[str, frozenset[int]]:
+    """``text`` filtered by ``rule``, and its hashed line keys before filtering (each line keyed
+    and hashed once)."""
     lines = text.splitlines()
     keys = [_key(line) for line in lines]
-    filtered = rule.filter_lines(text, lines, keys) if rule else text
-    return filtered, frozenset(key for key in keys if key)
+    hashes = [key_hash(key) if key else 0 for key in keys]
+    filtered = rule.filter_lines(text, lines, keys, hashes) if rule else text
+    return filtered, frozenset(h for key, h in zip(keys, hashes, strict=True) if key)
 
 
 def _key(line: str) -> str:
