@@ -38,8 +38,9 @@ class LockInfo:
     info: dict[str, Any] = field(default_factory=dict)
 
     def age(self, now: datetime) -> float:
-        """Seconds since the last heartbeat."""
-        return (now - self.heartbeat_at).total_seconds()
+        """Seconds since the last heartbeat; never negative (a heartbeat written after the
+        reader took ``now`` is simply fresh)."""
+        return max(0.0, (now - self.heartbeat_at).total_seconds())
 
     def is_stale(self, now: datetime) -> bool:
         return self.age(now) > self.ttl_seconds
