@@ -218,3 +218,12 @@ def test_taking_over_closes_the_runs_the_dead_daemon_left_open(sqlite_url: str) 
     lock.release()
     lock.close()
     engine.dispose()
+
+
+def test_a_heartbeat_written_after_the_reader_took_its_clock_has_age_zero() -> None:
+    from storage.locks import LockInfo
+
+    now = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    lock = LockInfo("newsmon-run", "h", 1, "host", now, now + timedelta(seconds=0.1), 60)
+    assert lock.age(now) == 0.0
+    assert lock.age(now + timedelta(seconds=5)) == pytest.approx(4.9)
