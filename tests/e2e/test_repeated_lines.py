@@ -9,8 +9,6 @@ the same text, and the three late articles appear; in the third, one article get
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,7 +25,7 @@ from pipeline.extraction.boilerplate import line_keys
 from storage.boilerplate import boilerplate_windows
 from storage.db import make_engine, make_session_factory
 from storage.models import Article
-from tests.e2e.test_crawl import crawl_env
+from tests.e2e.test_crawl import run_newsmon
 from tests.e2e.test_versions import UPDATE, long_paragraphs
 from tests.outlets import _Bench
 
@@ -101,11 +99,7 @@ def crawled(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         config.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
         for number in (1, 2, 3):
             phase.number = number
-            result = subprocess.run(
-                [sys.executable, "-m", "pipeline", "--config", str(config), "crawl",
-                 "--recheck", "all"],
-                capture_output=True, text=True, timeout=240, env=crawl_env(), check=False,
-            )  # fmt: skip
+            result = run_newsmon("--config", str(config), "crawl", "--recheck", "all")
             assert result.returncode == 0, result.stderr
         yield Crawled(db_url, [base + page.path for page in pages])
 
