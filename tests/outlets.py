@@ -21,7 +21,13 @@ import lxml.html
 
 from pipeline.demo.samples import OutletEntry, config_toml, outlet_entry
 from pipeline.demo.server import OutletServer, RequestInfo, Route, Site
-from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site, guess_title
+from pipeline.demo.sitebuilder import (
+    SiteOptions,
+    SourcePage,
+    build_site,
+    discovery_urls,
+    guess_title,
+)
 
 CORPUS_ENV = "NEWSMON_CORPUS"
 REPO = Path(__file__).resolve().parents[1]
@@ -294,3 +300,28 @@ class _Bench:
         item = self.truth[page_id]
         html = gzip.decompress(raw).decode("utf-8")
         return CorpusPage(page_id, item["url"], html, item["articleBody"])
+
+
+def corpus_pages(bench: _Bench, sources: list[str], now: datetime, label: str) -> list[SourcePage]:
+    """extraction-bench pages as one outlet's articles: ``label n`` titles and slugs, the n-th
+    published n + 1 hours before ``now``."""
+    return [
+        SourcePage(
+            html=bench.page(source).html,
+            original_url=bench.page(source).url,
+            title=f"{label} {n}",
+            published=now - timedelta(hours=n + 1),
+            slug=f"{label.lower().replace(' ', '-')}-{n}",
+        )
+        for n, source in enumerate(sources)
+    ]
+
+
+def write_outlet_config(
+    path: Path, db_url: str, outlet: str, base: str, options: SiteOptions
+) -> Path:
+    """A config crawling one local outlet through the listings ``options`` give it."""
+    urls = discovery_urls(base, options)
+    entry = OutletEntry(outlet, urls.feeds, urls.sitemaps, urls.sections)
+    path.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
+    return path

@@ -14,23 +14,20 @@ and Last-Modified) crawled four times with ``--recheck none``:
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from pipeline.demo.samples import OutletEntry, config_toml
 from pipeline.demo.server import Handler, OutletServer, RequestInfo, Route, Site
-from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site, discovery_urls
+from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site
 from storage.db import make_engine, make_session_factory
 from storage.models import CrawlRun, Fetch
-from tests.e2e.test_crawl import crawl_env
-from tests.outlets import _Bench
+from tests.e2e.test_crawl import run_newsmon
+from tests.outlets import _Bench, corpus_pages, write_outlet_config
 
 pytestmark = pytest.mark.e2e
 
@@ -51,19 +48,6 @@ class Pass:
 
     def statuses(self, kind: str) -> list[int | None]:
         return sorted((s for k, _, s in self.fetches if k == kind), key=lambda s: s or 0)
-
-
-def _pages(bench: _Bench, sources: list[str], now: datetime) -> list[SourcePage]:
-    return [
-        SourcePage(
-            html=bench.page(source).html,
-            original_url=bench.page(source).url,
-            title=f"Listed story {n}",
-            published=now - timedelta(hours=n + 1),
-            slug=f"listed-story-{n}",
-        )
-        for n, source in enumerate(sources)
-    ]
 
 
 def _serve(
@@ -94,17 +78,14 @@ def _bare(handler: Handler) -> Handler:
 def passes(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Pass]]:
     bench = _Bench(shared_corpus / "extraction-bench")
     now = datetime.now(UTC).replace(microsecond=0)
-    pages = _pages(bench, SOURCES, now)
-    later = _pages(bench, [*SOURCES, LATE_SOURCE], now)
+    pages = corpus_pages(bench, SOURCES, now, "Listed story")
+    later = corpus_pages(bench, [*SOURCES, LATE_SOURCE], now, "Listed story")
     site = Site(OUTLET, ADDRESS)
     workdir = tmp_path_factory.mktemp("listings")
     db_url = f"sqlite:///{workdir / 'news.db'}"
     with OutletServer([site]) as server:
         base = f"http://{ADDRESS}:{server.port}"
-        urls = discovery_urls(base, OPTIONS)
-        config = workdir / "newsmon.toml"
-        entry = OutletEntry(OUTLET, urls.feeds, urls.sitemaps, urls.sections)
-        config.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
+        config = write_outlet_config(workdir / "newsmon.toml", db_url, OUTLET, base, OPTIONS)
         plan = [
             (pages, pages[FLAKY], True),
             (pages, None, True),
@@ -114,11 +95,7 @@ def passes(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         ]
         for served, flaky, validators in plan:
             _serve(site, served, flaky=flaky, validators=validators)
-            result = subprocess.run(
-                [sys.executable, "-m", "pipeline", "--config", str(config), "crawl",
-                 "--recheck", "none"],
-                capture_output=True, text=True, timeout=240, env=crawl_env(), check=False,
-            )  # fmt: skip
+            result = run_newsmon("--config", str(config), "crawl", "--recheck", "none")
             assert result.returncode == 0, result.stderr
         yield _read_passes(db_url, base)
 

@@ -11,23 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
 import pytest
 from sqlalchemy import select
 
-from pipeline.demo.samples import OutletEntry, config_toml
 from pipeline.demo.server import OutletServer, RequestInfo, Route
-from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site, discovery_urls
+from pipeline.demo.sitebuilder import SiteOptions, build_site
 from pipeline.extraction.boilerplate import line_keys
 from storage.boilerplate import boilerplate_windows
 from storage.db import make_engine, make_session_factory
 from storage.models import Article
 from tests.e2e.test_crawl import run_newsmon
 from tests.e2e.test_versions import UPDATE, long_paragraphs
-from tests.outlets import _Bench
+from tests.outlets import _Bench, corpus_pages, write_outlet_config
 
 pytestmark = pytest.mark.e2e
 
@@ -75,16 +74,7 @@ class Crawled:
 def crawled(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
     bench = _Bench(shared_corpus / "extraction-bench")
     now = datetime.now(UTC).replace(microsecond=0)
-    pages = [
-        SourcePage(
-            html=bench.page(source).html,
-            original_url=bench.page(source).url,
-            title=f"story {n}",
-            published=now - timedelta(hours=n + 1),
-            slug=f"story-{n}-with-a-promo",
-        )
-        for n, source in enumerate(SOURCES)
-    ]
+    pages = corpus_pages(bench, SOURCES, now, "Promoted story")
     site = build_site(OUTLET, ADDRESS, pages, SiteOptions(rss=True))
     phase = Phase()
     for index, page in enumerate(pages):
@@ -93,10 +83,8 @@ def crawled(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     db_url = f"sqlite:///{workdir / 'news.db'}"
     with OutletServer([site]) as server:
         base = f"http://{ADDRESS}:{server.port}"
-        urls = discovery_urls(base, SiteOptions(rss=True))
-        entry = OutletEntry(OUTLET, urls.feeds, urls.sitemaps, urls.sections)
-        config = workdir / "newsmon.toml"
-        config.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
+        options = SiteOptions(rss=True)
+        config = write_outlet_config(workdir / "newsmon.toml", db_url, OUTLET, base, options)
         for number in (1, 2, 3):
             phase.number = number
             result = run_newsmon("--config", str(config), "crawl", "--recheck", "all")

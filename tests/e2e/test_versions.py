@@ -22,13 +22,12 @@ import lxml.html
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.demo.samples import OutletEntry, config_toml
 from pipeline.demo.server import OutletServer, RequestInfo, Route
-from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site, discovery_urls
+from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site
 from storage.db import make_engine, make_session_factory
 from storage.models import Article, ArticleEvent, Fetch
 from tests.e2e.test_crawl import crawl_env
-from tests.outlets import _Bench
+from tests.outlets import _Bench, write_outlet_config
 
 pytestmark = pytest.mark.e2e
 
@@ -192,10 +191,8 @@ def history(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     db_url = f"sqlite:///{workdir / 'news.db'}"
     with OutletServer([site]) as server:
         base = f"http://{ADDRESS}:{server.port}"
-        urls = discovery_urls(base, SiteOptions(rss=True))
-        entry = OutletEntry(OUTLET, urls.feeds, urls.sitemaps, urls.sections)
-        config = workdir / "newsmon.toml"
-        config.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
+        options = SiteOptions(rss=True)
+        config = write_outlet_config(workdir / "newsmon.toml", db_url, OUTLET, base, options)
         outputs = []
         for phase in range(1, PHASES + 1):
             state.phase = phase
