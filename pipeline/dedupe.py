@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -61,10 +62,10 @@ def text_hash(text: str) -> str:
 
 def shingle_hashes(text: str) -> np.ndarray:
     """Distinct 32-bit hashes of the text's word 5-grams (case- and accent-folded words)."""
-    tokens = _words(text)
-    if not tokens:
+    word_ids = _word_ids(text)
+    if not word_ids:
         return np.zeros(0, dtype=np.uint32)
-    ids = np.array([_WORD_IDS.get(t) or _word_id(t) for t in tokens], dtype=np.uint64)
+    ids = np.array(word_ids, dtype=np.uint64)
     k = min(SHINGLE_WORDS, len(ids))
     count = len(ids) - k + 1
     combined = np.zeros(count, dtype=np.uint64)
@@ -78,6 +79,41 @@ def shingle_hashes(text: str) -> np.ndarray:
 
 _WORD = re.compile(r"[^\W_]+")
 _WORD_IDS: dict[str, int] = {}
+_CHUNK_IDS: dict[bytes, tuple[int, ...]] = {}  # chunk: ids of its words
+_CACHE_LIMIT = 1_000_000
+# Bytes of ASCII letters and digits are kept, every other ASCII byte separates words (as in
+# ``_WORD``); bytes >= 0x80 are kept, so a run holding a non-ASCII character stays one chunk.
+_ASCII_SEPARATORS = bytes(c if c >= 0x80 or chr(c).isalnum() else 0x20 for c in range(256))
+
+
+def _word_ids(text: str) -> list[int]:
+    """:func:`_word_id` of each of :func:`_words`, without a regex over the whole text.
+
+    Splitting the UTF-8 bytes on ASCII separators and looking the chunks up in a cache is
+    about four times faster than the regex and a look-up per word. A chunk holding a non-ASCII
+    character is split and folded by :func:`_words` itself, so the ids are exactly those of
+    the words, and stored signatures stay comparable.
+    """
+    try:
+        chunks = text.encode("utf-8").lower().translate(_ASCII_SEPARATORS).split()
+    except UnicodeEncodeError:  # lone surrogates
+        return [_WORD_IDS.get(w) or _word_id(w) for w in _words(text)]
+    if len(_CHUNK_IDS) > _CACHE_LIMIT:
+        _CHUNK_IDS.clear()
+    found = list(map(_CHUNK_IDS.get, chunks))
+    for index, ids in enumerate(found):
+        if ids is None:
+            found[index] = _chunk_ids(chunks[index])
+    return list(chain.from_iterable(found))  # type: ignore[arg-type]
+
+
+def _chunk_ids(chunk: bytes) -> tuple[int, ...]:
+    if chunk.isascii():
+        ids: tuple[int, ...] = (zlib.crc32(chunk) | (len(chunk) << 32),)
+    else:
+        ids = tuple(_WORD_IDS.get(w) or _word_id(w) for w in _words(chunk.decode("utf-8")))
+    _CHUNK_IDS[chunk] = ids
+    return ids
 
 
 def _words(text: str) -> list[str]:
@@ -96,7 +132,7 @@ def _words(text: str) -> list[str]:
 
 def _word_id(word: str) -> int:
     """A stable 64-bit id per word (CRC-32 plus length), cached: signatures are persisted."""
-    if len(_WORD_IDS) > 1_000_000:
+    if len(_WORD_IDS) > _CACHE_LIMIT:
         _WORD_IDS.clear()
     found = _WORD_IDS[word] = zlib.crc32(word.encode("utf-8")) | (len(word) << 32)
     return found

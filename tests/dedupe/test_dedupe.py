@@ -128,3 +128,24 @@ def test_minhash_values_are_datasketchs(sample: str) -> None:
         reference.update_batch(hashes.tolist())
     assert minhash_values(hashes).tolist() == reference.hashvalues.tolist()
     assert signature(sample).hashvalues.dtype.name == "uint32"
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        WIRE,
+        "",
+        "snake_case and_more __init__ a_b",
+        "Don’t “quote” — it’s l’Élysée, naïve café, STRASSE Straße",
+        "ﬁnance ǅemal İstanbul 273 \u212aelvin e\u0301tude",
+        "Токио 東京都 2024年 ΣΊΣΥΦΟΣ σίσυφος",
+        "tab\tnew\nline\u00a0nbsp\u2009thin\u200bzero-width",
+        "lone \ud800 surrogate",
+    ],
+)
+def test_word_ids_are_those_of_the_folded_words(sample: str) -> None:
+    """Shingles read the text's bytes, not a regex: the ids must stay those of the words,
+    since signatures are stored and compared with later ones."""
+    from pipeline.dedupe import _word_id, _word_ids, _words
+
+    assert _word_ids(sample) == [_word_id(word) for word in _words(sample)]
