@@ -96,6 +96,17 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
     return links
 
 
+def feed_links(body: bytes, base_url: str) -> list[Link]:
+    """Article links of a feed; a sitemap given as a feed is read as one."""
+    try:
+        return parse_feed(body, base_url)
+    except NotAFeed as exc:
+        try:
+            return parse_sitemap(body, base_url).links
+        except NotASitemap:
+            raise exc from None
+
+
 def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:
     """Read a sitemap index, a plain sitemap or a Google News sitemap (gzip accepted)."""
     if body[:2] == b"\x1f\x8b":

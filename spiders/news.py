@@ -6,12 +6,14 @@ responses leave the spider as :class:`pipeline.items.FetchedPage` items for extr
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -26,7 +28,7 @@ from spiders.discovery import (
     Link,
     NotAFeed,
     NotASitemap,
-    parse_feed,
+    feed_links,
     parse_sitemap,
     section_links,
 )
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
     from storage.repository import KnownArticle
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
-Callback = Callable[[Response], Iterator[Any]]
+T = TypeVar("T")
+Callback = Callable[[Response], Iterator[Any] | AsyncIterator[Any]]
 
 
 class NewsSpider(Spider):
@@ -46,6 +49,7 @@ class NewsSpider(Spider):
 
     outlets: dict[str, OutletConfig]
     known: dict[str, KnownArticle]
+    listing_parser: ThreadPoolExecutor
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -69,6 +73,11 @@ class NewsSpider(Spider):
         spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
         spider.tracking_params = tuple(settings.getlist("NEWSMON_TRACKING_PARAMS"))
         spider.main_hosts = {o.name: {host_of(u) for u in o.start_urls} for o in chosen}
+        # Feeds and sitemaps are parsed in a thread of their own: feedparser takes about half
+        # a millisecond an entry, and a few large feeds held the reactor for a second at the
+        # start of a crawl, with no page downloading and the extraction workers idle.
+        spider.listing_parser = ThreadPoolExecutor(1, thread_name_prefix="newsmon-listings")
+        crawler.signals.connect(spider.listing_parser.shutdown, signal=signals.spider_closed)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -139,30 +148,28 @@ class NewsSpider(Spider):
             _body_hash(response),
         )
 
-    def parse_feed(self, response: Response) -> Iterator[Any]:
+    async def parse_feed(self, response: Response) -> AsyncIterator[Any]:
         outlet = self._outlet_of(response)
         if self._listing_unchanged(response, outlet):
             return
         try:
-            links = parse_feed(response.body, response.url)
+            links = await self._parsed(feed_links, response)
         except NotAFeed as exc:
-            try:
-                content = parse_sitemap(response.body, response.url)
-            except NotASitemap:
-                self._count_error(outlet.name, f"{response.url}: {exc}")
-                return
-            links = content.links
+            self._count_error(outlet.name, f"{response.url}: {exc}")
+            return
         for link in links:
-            yield from self._consider(link, outlet, via="feed")
+            for request in self._consider(link, outlet, via="feed"):
+                yield request
         self._listing_read(response, outlet, "feed")
 
-    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Any]:
         outlet = self._outlet_of(response)
         if self._listing_unchanged(response, outlet):
-            yield from self._listing_children(response.meta["newsmon_listing"], outlet)
+            for request in self._listing_children(response.meta["newsmon_listing"], outlet):
+                yield request
             return
         try:
-            content = parse_sitemap(response.body, response.url)
+            content = await self._parsed(parse_sitemap, response)
         except NotASitemap as exc:
             self._count_error(outlet.name, f"{response.url}: {exc}")
             return
@@ -174,8 +181,14 @@ class NewsSpider(Spider):
             children.append(child.url)
             yield self._listing_request(child.url, outlet, "sitemap", self.parse_sitemap)
         for link in content.links:
-            yield from self._consider(link, outlet, via="sitemap")
+            for request in self._consider(link, outlet, via="sitemap"):
+                yield request
         self._listing_read(response, outlet, "sitemap", children)
+
+    async def _parsed(self, parse: Callable[[bytes, str], T], response: Response) -> T:
+        """``parse(body, url)`` in the listing thread, the reactor going on meanwhile."""
+        future = self.listing_parser.submit(parse, response.body, response.url)
+        return await asyncio.wrap_future(future)
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         outlet = self._outlet_of(response)
