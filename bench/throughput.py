@@ -211,7 +211,8 @@ jobs = [line.split("\t") for line in Path(sys.argv[1]).read_text().splitlines()]
 workers = int(sys.argv[2])
 def extract(job):
     path, url = job
-    return extract_in_worker(Path(path).read_bytes(), url, "text/html").article is not None
+    page = Path(path).read_bytes()
+    return extract_in_worker(page, url, "text/html", features=False).article is not None
 with ProcessPoolExecutor(workers) as pool:
     ok = sum(pool.map(extract, jobs, chunksize=4))
 print(json.dumps({"pages": ok}))

@@ -8,7 +8,7 @@ their group. The story is named after its first report's headline and keeps that
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.clusters import Clustering, Unit, cluster_batch
 from pipeline.dedupe import Member, origin_of
-from pipeline.terms import term_counts, vector
+from pipeline.terms import TermCounts, term_counts, vector
 from storage.dedupe_store import ArticleRow, article_rows, get_mark, group_members, set_mark
 from storage.models import Story
 from storage.stories_store import (
@@ -49,11 +49,19 @@ class ClusterUpdate:
 
 
 def update_clusters(
-    session: Session, rows: dict[int, ArticleRow], threshold: float, window: timedelta
+    session: Session,
+    rows: dict[int, ArticleRow],
+    threshold: float,
+    window: timedelta,
+    ready: Mapping[int, TermCounts] | None = None,
 ) -> ClusterUpdate:
-    """Store term vectors of ``rows`` and cluster those not clustered yet."""
+    """Store term vectors of ``rows`` and cluster those not clustered yet.
+
+    ``ready``: term counts already computed from the rows' current state.
+    """
     existing = features(session, rows)
-    counts = {a: term_counts(r.title, r.text, r.language) for a, r in rows.items()}
+    ready = ready or {}
+    counts = {a: ready.get(a) or term_counts(r.title, r.text, r.language) for a, r in rows.items()}
     fresh = [a for a in rows if a not in existing]
     add_document_frequencies(session, Counter(t for a in fresh for t in counts[a].counts))
     documents = get_mark(session, DOCUMENTS_MARK) + len(fresh)

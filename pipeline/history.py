@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pipeline.diffs import VersionText, summarise_change
+from pipeline.features import PreparedFeatures, store_features
 from pipeline.versions import Content, judge, next_check
 from storage.models import Article
 from storage.repository import (
@@ -57,12 +58,14 @@ def record_page(
     snapshot: ArticleSnapshot,
     schedule: Sequence[tuple[timedelta, timedelta]],
     repeated_lines: BoilerplateRule | None = None,
+    features: PreparedFeatures | None = None,
 ) -> Outcome:
     """Store an extracted page: a new article, a new version, or a check without change.
 
     ``repeated_lines``: the outlet's repeated lines, already removed from the snapshot's text,
     are removed from the stored text too before the two are compared: a line the outlet's
-    window learned since the last version is not an edit.
+    window learned since the last version is not an edit. ``features``: the snapshot's
+    features for post-processing, kept if its text is stored.
     """
     article = find_article(session, [snapshot.url, *snapshot.aliases])
     candidate = Content(snapshot.title, snapshot.text, tuple(snapshot.authors))
@@ -75,6 +78,8 @@ def record_page(
             session, snapshot, next_check_at=next_check(schedule, at, at), urls_unowned=True
         )
         add_version(session, article, snapshot, ChangeStats(), first=True)
+        if features is not None:
+            store_features(session, [(article.id, features)])
         return Outcome("new-article", article.id, 1)
     stored_text = repeated_lines.filter(article.text) if repeated_lines else article.text
     previous = Content(article.title, stored_text, tuple(article.authors or ()))
@@ -83,6 +88,8 @@ def record_page(
     if verdict.kind == "new":
         version = add_version(session, article, snapshot, _stats(previous, candidate))
         _checked(session, article, snapshot, schedule, changed=True)
+        if features is not None:
+            store_features(session, [(article.id, features)])
         return Outcome("new-version", article.id, version.number)
     if verdict.kind != "unchanged":
         add_event(session, article.id, verdict.kind, verdict.reason, snapshot.fetched_at)
@@ -95,6 +102,7 @@ def record_pages(
     snapshots: Sequence[ArticleSnapshot],
     schedule: Sequence[tuple[timedelta, timedelta]],
     repeated_lines: Sequence[BoilerplateRule | None] = (),
+    features: Sequence[PreparedFeatures | None] = (),
 ) -> list[Outcome]:
     """:func:`record_page` for many pages at once, with the same outcomes and rows.
 
@@ -122,9 +130,14 @@ def record_pages(
     ids = create_articles(session, [item for _, item in new])
     for (index, _), article_id in zip(new, ids, strict=True):
         outcomes[index] = Outcome("new-article", article_id, 1)
+    store_features(
+        session,
+        [(a, features[i]) for (i, _), a in zip(new, ids, strict=True) if features and features[i]],
+    )
     for index in later:
         rule = repeated_lines[index] if repeated_lines else None
-        outcomes[index] = record_page(session, snapshots[index], schedule, rule)
+        prepared = features[index] if features else None
+        outcomes[index] = record_page(session, snapshots[index], schedule, rule, prepared)
     return [outcome for outcome in outcomes if outcome is not None]
 
 

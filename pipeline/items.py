@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pipeline.extraction.boilerplate import BoilerplateRule
+    from pipeline.features import PreparedFeatures
 
 
 @dataclass(slots=True)
@@ -62,3 +63,5 @@ class FetchedPage:
     # the outlet's repeated lines removed from ``article.text``: the stored text is compared
     # with it under the same rule
     repeated_lines: BoilerplateRule | None = None
+    # the final text's features, for post-processing (see pipeline.features)
+    features: PreparedFeatures | None = None

@@ -88,6 +88,7 @@ class ExtractArticlePipeline:
             self.repeated.learn(item.outlet, result.line_keys)
         item.article = result.article
         item.repeated_lines = repeated
+        item.features = result.features
         if result.article is None:
             item.extraction_error = f"no article: {result.reason}"
             if item.article_id is None:
@@ -117,9 +118,10 @@ class StoreArticlePipeline:
                 [self._snapshot(item) for item in items],
                 self.schedule,
                 [item.repeated_lines for item in items],
+                [item.features for item in items],
             ),
             one=lambda session, item: record_page(
-                session, self._snapshot(item), self.schedule, item.repeated_lines
+                session, self._snapshot(item), self.schedule, item.repeated_lines, item.features
             ),
         )
 
@@ -173,7 +175,9 @@ class StoreArticlePipeline:
                 reason = item.extraction_error or "no article"
                 record_failed_extraction(session, item.article_id, at, reason)
                 return Outcome("rejected", item.article_id, reason=reason)
-        return record_page(session, self._snapshot(item), self.schedule, item.repeated_lines)
+        return record_page(
+            session, self._snapshot(item), self.schedule, item.repeated_lines, item.features
+        )
 
     def _snapshot(self, page: FetchedPage) -> ArticleSnapshot:
         assert page.article is not None

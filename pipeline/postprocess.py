@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import Config, StoryConfig
+from pipeline.features import stored_features
 from pipeline.stories import StoryRule, match_articles, rematch_story, sync_configured
 from storage.db import make_engine, make_session_factory
 from storage.dedupe_store import (
@@ -27,6 +28,7 @@ from storage.dedupe_store import (
     note_on_run,
     set_mark,
 )
+from storage.pending_features import drop_pending_features
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +146,20 @@ def _process(
     rows = article_rows(session, ids)
     if not rows:
         return
+    ready = stored_features(session, rows)  # computed by the crawl as it stored the texts
     before = touched_by(session, set(rows))  # clusters of rows a merge may delete
-    result = process_batch(session, rows, options.syndication_threshold, datetime.now(UTC))
-    update = update_clusters(session, result.rows, options.story_threshold, options.story_window)
+    result = process_batch(
+        session,
+        rows,
+        options.syndication_threshold,
+        datetime.now(UTC),
+        {a: f.signature for a, f in ready.items()},
+    )
+    # a merge may have changed a kept row (its title): features only for rows as they were
+    terms = {a: f.terms for a, f in ready.items() if result.rows.get(a) == rows[a]}
+    update = update_clusters(
+        session, result.rows, options.story_threshold, options.story_window, terms
+    )
     touched = update.touched | before | touched_by(session, result.regrouped)
     report.stories_refreshed += refresh_stories(session, touched, update.clustering.merged)
     match_articles(session, rules, set(result.rows) | result.regrouped)
@@ -155,3 +168,4 @@ def _process(
     report.merges += result.merged
     report.links += result.links
     report.repointed += result.repointed
+    drop_pending_features(session, ids)

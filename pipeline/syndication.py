@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,10 +55,18 @@ class SyndicationResult:
 
 
 def process_batch(
-    session: Session, rows: dict[int, ArticleRow], threshold: float, now: datetime
+    session: Session,
+    rows: dict[int, ArticleRow],
+    threshold: float,
+    now: datetime,
+    ready: Mapping[int, Signature] | None = None,
 ) -> SyndicationResult:
-    """Merge, sign, link and regroup the articles of ``rows`` (new or changed)."""
-    sigs = {article_id: signature(row.text) for article_id, row in rows.items()}
+    """Merge, sign, link and regroup the articles of ``rows`` (new or changed).
+
+    ``ready``: signatures already computed from the rows' current texts.
+    """
+    ready = ready or {}
+    sigs = {a: ready.get(a) or signature(row.text) for a, row in rows.items()}
     merged = _merge_same_outlet(session, rows, sigs, now)
     if merged:
         kept = {keep for keep, _ in merged}

@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING
 from pipeline.config import ExtractRules
 from pipeline.extraction.boilerplate import BoilerplateRule, learn_and_filter
 from pipeline.extraction.errors import ExtractionFailed
+from pipeline.features import PreparedFeatures, prepare
 from pipeline.items import Article
 
 if TYPE_CHECKING:
     from pipeline.extraction.sites import SiteRules
 
-# What the workers preload: trafilatura, lxml and readability, never imported by the crawler.
-EXTRACTION_MODULE = "pipeline.extraction.article"
+# What the workers preload: trafilatura, lxml and readability for extraction, numpy, datasketch
+# and justext for the texts' features; never imported by the crawler.
+EXTRACTION_MODULES = ["pipeline.extraction.article", "pipeline.dedupe", "pipeline.terms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +36,13 @@ class Extracted:
 
     ``line_keys``: the lines of the text as extracted, before the outlet's repeated lines were
     removed, for the outlet's window to learn from (asked for new articles only).
+    ``features``: what post-processing needs of the final text, computed here on every core.
     """
 
     article: Article | None
     reason: str | None = None
     line_keys: frozenset[int] | None = None
+    features: PreparedFeatures | None = None
 
 
 def extract_in_worker(
@@ -48,11 +52,12 @@ def extract_in_worker(
     rules: ExtractRules | None = None,
     repeated: BoilerplateRule | None = None,
     learn: bool = False,
+    features: bool = True,
 ) -> Extracted:
     """The worker side: plain arguments in, a small picklable result out.
 
     ``repeated``: the outlet's repeated lines, removed from the text; ``learn``: also return
-    the text's line keys.
+    the text's line keys; ``features``: also prepare the text's features.
     """
     from pipeline.extraction.article import extract_article  # preloaded in workers
 
@@ -61,12 +66,13 @@ def extract_in_worker(
         article = extract_article(body, url=url, content_type=content_type, rules=site)
     except ExtractionFailed as exc:
         return Extracted(None, exc.reason)
+    keys = None
     if learn:
         article.text, keys = learn_and_filter(article.text, repeated)
-        return Extracted(article, line_keys=keys)
-    if repeated:
+    elif repeated:
         article.text = repeated.filter(article.text)
-    return Extracted(article)
+    prepared = prepare(article.title, article.text, article.language) if features else None
+    return Extracted(article, line_keys=keys, features=prepared)
 
 
 @lru_cache(maxsize=256)
@@ -97,7 +103,7 @@ def start_forkserver() -> None:
     first page has arrived. Idempotent: a running fork server is reused.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([EXTRACTION_MODULE])
+    context.set_forkserver_preload(EXTRACTION_MODULES)
     multiprocessing.forkserver.ensure_running()
 
 

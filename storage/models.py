@@ -417,3 +417,23 @@ class BoilerplateWindow(Base):
     )
     pages: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingFeatures(Base):
+    """Post-processing's per-text work on an article's newest text, done when it was stored.
+
+    The crawl's writer fills it in its parallel phase; post-processing reads and deletes it, so
+    the table holds only articles not processed yet. ``digest`` is of the exact title, text and
+    language the row was computed from: a row that no longer matches the article is ignored.
+    """
+
+    __tablename__ = "pending_features"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[bytes] = mapped_column(LargeBinary)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    shingles: Mapped[int]
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -51,14 +51,15 @@ def test_nothing_imports_the_cli(path: Path) -> None:
 
 
 def test_the_crawler_process_leaves_trafilatura_to_the_extraction_workers() -> None:
-    """trafilatura, readability and their kin load in the workers only: the crawler process
-    starts faster and stays smaller."""
+    """trafilatura, readability and their kin load in the workers only, and so do numpy and
+    datasketch for the texts' features: the crawler process starts faster and stays smaller."""
     import subprocess
     import sys
 
     code = (
         "import sys, pipeline.crawl, pipeline.pipelines, pipeline.postprocess, spiders.news;"
-        "print(sorted(m for m in ('trafilatura', 'readability', 'justext') if m in sys.modules))"
+        "print(sorted(m for m in ('trafilatura', 'readability', 'justext', 'numpy', 'datasketch')"
+        " if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT

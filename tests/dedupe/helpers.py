@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from pipeline.features import prepare
 from pipeline.history import record_page
 from pipeline.versions import content_hash
 from storage.repository import ArticleSnapshot
@@ -23,8 +24,10 @@ def store(
     *,
     published: datetime | None = None,
     fetched: datetime | None = None,
+    prepared: bool = True,
 ) -> int:
-    """Store (or update) an article as a crawl would; returns its id."""
+    """Store (or update) an article as a crawl would, with the features its extraction worker
+    prepares (``prepared=False``: without, for post-processing to compute); returns its id."""
     text = "\n".join(paragraphs)
     fetched = fetched or T0 + timedelta(hours=12)
     snapshot = ArticleSnapshot(
@@ -37,6 +40,7 @@ def store(
         published_at=published,
         raw_html=f"<html><body><h1>{title}</h1><p>{text}</p></body></html>".encode(),
     )
-    outcome = record_page(session, snapshot, SCHEDULE)
+    features = prepare(title, text, None) if prepared else None
+    outcome = record_page(session, snapshot, SCHEDULE, features=features)
     assert outcome.article_id is not None, outcome
     return outcome.article_id

@@ -22,6 +22,18 @@ def test_configured_rules_choose_title_and_body_and_drop_promos() -> None:
     assert "Great news for the island" not in result.article.text
 
 
+def test_workers_prepare_the_features_of_the_text_they_return() -> None:
+    """Post-processing trusts these for the stored text: they must be of the final text."""
+    from pipeline.features import prepare
+
+    url = "https://coast.example/ferries"
+    result = extract_in_worker(outlet_page(), url, "text/html", RULES)
+    assert result.article is not None
+    article = result.article
+    assert result.features == prepare(article.title, article.text, article.language)
+    assert extract_in_worker(outlet_page(), url, "text/html", features=False).features is None
+
+
 def test_rules_travel_to_the_worker_processes() -> None:
     odd_title = ExtractRules(title=("//nav/a[2]",))  # visibly not what the generic rules pick
 
