@@ -2,26 +2,21 @@
 
 Two thirds of post-processing's time went into each new text's MinHash signature and term
 counts, computed on one core after the crawl had ended. The extraction workers now compute them
-next to the text, on every core, and the crawl's writer keeps them in ``pending_features``;
-post-processing reads them instead of computing them, and computes only what is missing or no
-longer matches the article (a text replaced since).
+next to the text, on every core, and the crawl's writer keeps them in ``pending_features``
+(:mod:`pipeline.history`); post-processing reads them instead of computing them, and computes
+only what is missing or no longer matches the article (a text replaced since). No storage
+imports here: the workers load this module.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storage.pending_features import StoredFeatures, pending_features, save_pending_features
-
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from pipeline.dedupe import Signature
+    from pipeline.minhash import Signature
     from pipeline.terms import TermCounts
-    from storage.dedupe_store import ArticleRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +44,8 @@ def digest(title: str, text: str, language: str | None) -> bytes:
 
 def prepare(title: str, text: str, language: str | None) -> PreparedFeatures:
     """The features of one article's title, text and language (run in extraction workers)."""
-    # numpy, datasketch and justext: preloaded in workers, never imported by the crawler
-    from pipeline.dedupe import signature
+    # numpy and justext: preloaded in workers, never imported by the crawler
+    from pipeline.minhash import signature
     from pipeline.terms import term_counts
 
     sig = signature(text)
@@ -62,29 +57,3 @@ def prepare(title: str, text: str, language: str | None) -> PreparedFeatures:
         sig.shingles,
         {"counts": dict(terms.counts), "names": sorted(terms.names)},
     )
-
-
-def store_features(session: Session, prepared: Iterable[tuple[int, PreparedFeatures]]) -> None:
-    """Keep prepared features of newly stored texts for the next post-processing run."""
-    rows = [
-        StoredFeatures(a, f.digest, f.text_hash, f.minhash, f.shingles, f.terms)
-        for a, f in prepared
-    ]
-    save_pending_features(session, rows)
-
-
-def stored_features(session: Session, rows: Mapping[int, ArticleRow]) -> dict[int, Features]:
-    """The pending features of ``rows`` that were computed from their current state."""
-    from pipeline.dedupe import Signature
-    from pipeline.terms import TermCounts
-
-    found: dict[int, Features] = {}
-    for article_id, stored in pending_features(session, rows).items():
-        row = rows[article_id]
-        if stored.digest != digest(row.title, row.text, row.language):
-            continue
-        found[article_id] = Features(
-            Signature.from_bytes(stored.text_hash, stored.minhash, stored.shingles),
-            TermCounts(dict(stored.terms["counts"]), frozenset(stored.terms["names"])),
-        )
-    return found

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pipeline.diffs import VersionText, summarise_change
-from pipeline.features import PreparedFeatures, store_features
+from pipeline.features import PreparedFeatures
 from pipeline.versions import Content, judge, next_check
 from storage.models import Article
+from storage.pending_features import StoredFeatures, save_pending_features
 from storage.repository import (
     ArticleSnapshot,
     ChangeStats,
@@ -32,7 +33,7 @@ from storage.repository import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -139,6 +140,15 @@ def record_pages(
         prepared = features[index] if features else None
         outcomes[index] = record_page(session, snapshots[index], schedule, rule, prepared)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def store_features(session: Session, prepared: Iterable[tuple[int, PreparedFeatures]]) -> None:
+    """Keep the prepared features of newly stored texts for the next post-processing run."""
+    rows = [
+        StoredFeatures(a, f.digest, f.text_hash, f.minhash, f.shingles, f.terms)
+        for a, f in prepared
+    ]
+    save_pending_features(session, rows)
 
 
 def record_unchanged_body(

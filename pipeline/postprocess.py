@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import Config, StoryConfig
-from pipeline.features import stored_features
+from pipeline.features import Features, digest
 from pipeline.stories import StoryRule, match_articles, rematch_story, sync_configured
 from storage.db import make_engine, make_session_factory
 from storage.dedupe_store import (
+    ArticleRow,
     article_rows,
     changed_since,
     get_mark,
@@ -28,7 +29,7 @@ from storage.dedupe_store import (
     note_on_run,
     set_mark,
 )
-from storage.pending_features import drop_pending_features
+from storage.pending_features import drop_pending_features, pending_features
 
 logger = logging.getLogger(__name__)
 
@@ -169,3 +170,20 @@ def _process(
     report.links += result.links
     report.repointed += result.repointed
     drop_pending_features(session, ids)
+
+
+def stored_features(session: Session, rows: dict[int, ArticleRow]) -> dict[int, Features]:
+    """The pending features of ``rows`` that were computed from their current state."""
+    from pipeline.minhash import Signature
+    from pipeline.terms import TermCounts
+
+    found: dict[int, Features] = {}
+    for article_id, stored in pending_features(session, rows).items():
+        row = rows[article_id]
+        if stored.digest != digest(row.title, row.text, row.language):
+            continue
+        found[article_id] = Features(
+            Signature.from_bytes(stored.text_hash, stored.minhash, stored.shingles),
+            TermCounts(dict(stored.terms["counts"]), frozenset(stored.terms["names"])),
+        )
+    return found

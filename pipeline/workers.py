@@ -25,9 +25,9 @@ from pipeline.items import Article
 if TYPE_CHECKING:
     from pipeline.extraction.sites import SiteRules
 
-# What the workers preload: trafilatura, lxml and readability for extraction, numpy, datasketch
-# and justext for the texts' features; never imported by the crawler.
-EXTRACTION_MODULES = ["pipeline.extraction.article", "pipeline.dedupe", "pipeline.terms"]
+# What the workers preload: trafilatura, lxml and readability for extraction, numpy and justext
+# for the texts' features; never imported by the crawler.
+EXTRACTION_MODULES = ["pipeline.extraction.article", "pipeline.minhash", "pipeline.terms"]
 
 
 @dataclass(frozen=True, slots=True)

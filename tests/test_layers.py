@@ -65,3 +65,21 @@ def test_the_crawler_process_leaves_trafilatura_to_the_extraction_workers() -> N
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_extraction_workers_load_neither_storage_nor_scipy() -> None:
+    """Every worker holds what it preloads: SQLAlchemy, or scipy through datasketch, would add
+    20 to 50 MB to each of them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pipeline.workers;"
+        "[__import__(m) for m in pipeline.workers.EXTRACTION_MODULES];"
+        "print(sorted(m for m in ('sqlalchemy', 'scipy', 'datasketch', 'scrapy')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"

@@ -146,6 +146,20 @@ def test_minhash_values_are_datasketchs(sample: str) -> None:
 def test_word_ids_are_those_of_the_folded_words(sample: str) -> None:
     """Shingles read the text's bytes, not a regex: the ids must stay those of the words,
     since signatures are stored and compared with later ones."""
-    from pipeline.dedupe import _word_id, _word_ids, _words
+    from pipeline.minhash import _word_id, _word_ids, _words
 
     assert _word_ids(sample) == [_word_id(word) for word in _words(sample)]
+
+
+def test_minhash_permutations_are_datasketchs() -> None:
+    """Workers sign texts without importing datasketch (and scipy): its permutations are kept
+    in pipeline.minhash and must stay its own."""
+    from datasketch import MinHash
+
+    from pipeline.minhash import _EMPTY, _PERM_A, _PERM_B, NUM_PERM, SCHEME, SEED
+
+    template = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=int)
+    a, b = template.permutations
+    assert _PERM_A.ravel().tolist() == [int(x) for x in a]
+    assert _PERM_B.ravel().tolist() == [int(x) for x in b]
+    assert _EMPTY.tolist() == [int(x) for x in template.hashvalues]
