@@ -17,7 +17,6 @@ from twisted.python.failure import Failure
 
 from pipeline.config import Config
 from pipeline.postprocess import after_crawl_run
-from pipeline.workers import start_forkserver
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repository import sync_stories
@@ -111,7 +110,6 @@ def run_crawl(
     ``run_id``: adopt this crawl-run row (created by ``newsmon run`` before it started this
     process) instead of creating one.
     """
-    start_forkserver()  # the workers' imports overlap the crawler's start-up
     prepare_database(config, database_url)
     if run_id is None:
         run_id = create_run(database_url)

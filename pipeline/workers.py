@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import multiprocessing.forkserver
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -95,18 +94,6 @@ def _lower_priority() -> None:
     os.nice(WORKER_NICENESS)
 
 
-def start_forkserver() -> None:
-    """Start the fork server the workers come from, preloading the extraction code.
-
-    Its imports (trafilatura, lxml, readability) take about a second; started at the top of a
-    crawl, they run on another core while the crawler itself starts, instead of after the
-    first page has arrived. Idempotent: a running fork server is reused.
-    """
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(EXTRACTION_MODULES)
-    multiprocessing.forkserver.ensure_running()
-
-
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
@@ -122,11 +109,12 @@ class ExtractionPool:
 
     def start(self) -> None:
         if self.workers > 0:
-            start_forkserver()
+            # The fork server starts, and preloads, at the first page to extract: a recheck
+            # pass of unchanged pages never pays for loading trafilatura and numpy.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(EXTRACTION_MODULES)
             self._executor = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_lower_priority,
+                self.workers, mp_context=context, initializer=_lower_priority
             )
 
     async def extract(

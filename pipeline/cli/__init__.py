@@ -1,8 +1,9 @@
-"""The ``newsmon`` command line: thin click commands over the library (see ``app``)."""
+"""The ``newsmon`` command line: thin click commands over the library (see ``app``).
 
-from pipeline.cli import articles, crawling, files
-from pipeline.cli import daemon as daemon  # `run` and `status`
-from pipeline.cli import stories as stories  # `stories` and `dedupe`
+Subcommand modules (``crawling``, ``files``, ``articles``, ``daemon``, ``stories``) are loaded
+by ``cli`` when one of their commands is asked for.
+"""
+
 from pipeline.cli.app import cli
 
-__all__ = ["articles", "cli", "crawling", "files"]
+__all__ = ["cli"]

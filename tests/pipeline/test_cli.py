@@ -196,3 +196,16 @@ def test_extract_reports_a_page_without_article_and_exits_1(tmp_path: Path) -> N
     code, _, err = run("extract", str(empty))
     assert code == 1
     assert "no article" in err
+
+
+def test_every_command_is_found_without_loading_its_module_first() -> None:
+    """Commands load on demand: the table of command modules must name every command."""
+    import importlib
+
+    from pipeline.cli.app import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        importlib.import_module(f"pipeline.cli.{module}")
+    assert set(cli.commands) == set(COMMAND_MODULES)
+    for name, module in COMMAND_MODULES.items():
+        assert cli.commands[name].callback.__module__ == f"pipeline.cli.{module}"  # type: ignore[union-attr]
