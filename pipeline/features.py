@@ -32,6 +32,8 @@ class PreparedFeatures:
 
 @dataclass(frozen=True, slots=True)
 class Features:
+    """What post-processing uses of a text: its MinHash signature and its term counts."""
+
     signature: Signature
     terms: TermCounts
 
