@@ -80,9 +80,13 @@ class ExtractArticlePipeline:
         outlets = getattr(self.crawler.spider, "outlets", {})
         rules = outlets[item.outlet].extract if item.outlet in outlets else None
         repeated = self.repeated.rule(item.outlet) if self.repeated else None
-        learn = self.repeated is not None and item.article_id is None  # new articles teach
+        new = item.article_id is None
+        learn = self.repeated is not None and new  # new articles teach
+        # A new article's text is always stored, so its features are always used; a recheck's
+        # changed bytes are mostly the same text (ads, dates), and its few real changes are
+        # left to post-processing to sign.
         result = await self.pool.extract(
-            item.body, item.url, item.content_type, rules, repeated, learn
+            item.body, item.url, item.content_type, rules, repeated, learn, features=new
         )
         if self.repeated is not None and result.line_keys is not None:
             self.repeated.learn(item.outlet, result.line_keys)

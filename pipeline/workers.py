@@ -125,9 +125,10 @@ class ExtractionPool:
         rules: ExtractRules | None = None,
         repeated: BoilerplateRule | None = None,
         learn: bool = False,
+        features: bool = True,
     ) -> Extracted:
         """:func:`extract_in_worker` in a worker (or inline without workers)."""
-        args = (body, url, content_type, rules, repeated, learn)
+        args = (body, url, content_type, rules, repeated, learn, features)
         if self._executor is None:
             return extract_in_worker(*args)
         if self._slots is None:  # created lazily: it must belong to the running loop

@@ -63,3 +63,27 @@ def test_workers_run_at_a_lower_priority_than_the_crawler() -> None:
             pool.close()
 
     assert asyncio.run(niceness_in_worker()) >= min(19, os.nice(0) + WORKER_NICENESS)
+
+
+def test_features_are_prepared_for_new_articles_not_for_rechecks() -> None:
+    """A recheck's changed bytes are mostly the same text: signing them would be wasted."""
+    from datetime import UTC, datetime
+
+    from scrapy.utils.test import get_crawler
+
+    from pipeline.items import FetchedPage
+    from pipeline.pipelines import ExtractArticlePipeline
+
+    crawler = get_crawler(settings_dict={"NEWSMON_EXTRACT_WORKERS": 0})
+    extraction = ExtractArticlePipeline(crawler)
+
+    def page(article_id: int | None) -> FetchedPage:
+        url = "https://coast.example/ferries"
+        return FetchedPage("Coast", url, url, 200, outlet_page(), datetime.now(UTC),
+                           content_type="text/html", article_id=article_id)  # fmt: skip
+
+    new, recheck = (asyncio.run(extraction.process_item(page(a))) for a in (None, 7))
+    assert new.article is not None
+    assert new.features is not None
+    assert recheck.article is not None
+    assert recheck.features is None
