@@ -50,36 +50,28 @@ def test_nothing_imports_the_cli(path: Path) -> None:
     assert "pipeline.cli" not in imports_of(path)
 
 
-def test_the_crawler_process_leaves_trafilatura_to_the_extraction_workers() -> None:
-    """trafilatura, readability and their kin load in the workers only, and so do numpy and
-    datasketch for the texts' features: the crawler process starts faster and stays smaller."""
+def loaded_after(statement: str, names: tuple[str, ...]) -> list[str]:
+    """Which of ``names`` a fresh interpreter has loaded after running ``statement``."""
     import subprocess
     import sys
 
-    code = (
-        "import sys, pipeline.crawl, pipeline.pipelines, pipeline.postprocess, spiders.news;"
-        "print(sorted(m for m in ('trafilatura', 'readability', 'justext', 'numpy', 'datasketch')"
-        " if m in sys.modules))"
-    )
+    code = f"import sys; {statement}; print(sorted(m for m in {names!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    assert result.stdout.strip() == "[]"
+    return list(ast.literal_eval(result.stdout.strip()))
+
+
+def test_the_crawler_process_leaves_trafilatura_to_the_extraction_workers() -> None:
+    """trafilatura, readability and their kin load in the workers only, and so do numpy and
+    datasketch for the texts' features: the crawler process starts faster and stays smaller."""
+    crawler = "import pipeline.crawl, pipeline.pipelines, pipeline.postprocess, spiders.news"
+    heavy = ("trafilatura", "readability", "justext", "numpy", "datasketch")
+    assert loaded_after(crawler, heavy) == []
 
 
 def test_extraction_workers_load_neither_storage_nor_scipy() -> None:
     """Every worker holds what it preloads: SQLAlchemy, or scipy through datasketch, would add
     20 to 50 MB to each of them."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, pipeline.workers;"
-        "[__import__(m) for m in pipeline.workers.EXTRACTION_MODULES];"
-        "print(sorted(m for m in ('sqlalchemy', 'scipy', 'datasketch', 'scrapy')"
-        " if m in sys.modules))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert result.stdout.strip() == "[]"
+    worker = "import pipeline.workers as w; [__import__(m) for m in w.EXTRACTION_MODULES]"
+    assert loaded_after(worker, ("sqlalchemy", "scipy", "datasketch", "scrapy")) == []
