@@ -98,3 +98,39 @@ def test_due_articles_go_most_overdue_first(tmp_path: Path) -> None:
     rechecks = [r for r in requests if "newsmon_article_id" in r.meta]
     ordered = sorted(rechecks, key=lambda r: -r.priority)
     assert [r.meta["newsmon_article_id"] for r in ordered] == [0, 1, 2]
+
+
+def parsed(spider: NewsSpider, url: str, body: bytes) -> list[object]:
+    """What the spider's feed callback yields for ``body``, parsed in its listing thread."""
+    from scrapy.http import XmlResponse
+
+    request = Request(url, meta={"newsmon_outlet": "N"})
+    response = XmlResponse(url, body=body, request=request)
+
+    async def collect() -> list[object]:
+        return [out async for out in spider.parse_feed(response)]
+
+    try:
+        return asyncio.run(collect())
+    finally:
+        spider.listing_parser.shutdown()
+
+
+def test_a_feed_is_read_off_the_reactor_into_article_requests(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    feed = (
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>N</title>"
+        b"<item><title>Memo</title><link>https://news.example/2023/11/13/memo-story</link></item>"
+        b"</channel></rss>"
+    )
+    (request,) = parsed(spider, "https://news.example/feed", feed)
+    assert isinstance(request, Request)
+    assert request.url == "https://news.example/2023/11/13/memo-story"
+
+
+def test_a_broken_feed_is_counted_with_its_reason(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    assert parsed(spider, "https://news.example/feed", b"<html><p>gone</p></html>") == []
+    stats = spider.crawler.stats
+    assert stats.get_value("newsmon/outlet/N/errors") == 1
+    assert "not an RSS/Atom feed" in stats.get_value("newsmon/outlet/N/last_error")
