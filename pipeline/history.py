@@ -80,7 +80,7 @@ def record_page(
         )
         add_version(session, article, snapshot, ChangeStats(), first=True)
         if features is not None:
-            store_features(session, [(article.id, features)])
+            store_features(session, [(article.id, features)], new=True)
         return Outcome("new-article", article.id, 1)
     stored_text = repeated_lines.filter(article.text) if repeated_lines else article.text
     previous = Content(article.title, stored_text, tuple(article.authors or ()))
@@ -134,6 +134,7 @@ def record_pages(
     store_features(
         session,
         [(a, features[i]) for (i, _), a in zip(new, ids, strict=True) if features and features[i]],
+        new=True,
     )
     for index in later:
         rule = repeated_lines[index] if repeated_lines else None
@@ -142,13 +143,16 @@ def record_pages(
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def store_features(session: Session, prepared: Iterable[tuple[int, PreparedFeatures]]) -> None:
-    """Keep the prepared features of newly stored texts for the next post-processing run."""
+def store_features(
+    session: Session, prepared: Iterable[tuple[int, PreparedFeatures]], *, new: bool = False
+) -> None:
+    """Keep the prepared features of newly stored texts for the next post-processing run
+    (``new``: of articles just created)."""
     rows = [
         StoredFeatures(a, f.digest, f.text_hash, f.minhash, f.shingles, f.terms)
         for a, f in prepared
     ]
-    save_pending_features(session, rows)
+    save_pending_features(session, rows, new_articles=new)
 
 
 def record_unchanged_body(

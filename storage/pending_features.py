@@ -1,4 +1,5 @@
-"""Rows of ``pending_features``: what the writer computed for post-processing, until it is used.
+"""Rows of ``pending_features``: features the extraction workers prepared, until post-processing
+uses them.
 
 Functions take a Session and never commit.
 """
@@ -26,11 +27,15 @@ class StoredFeatures:
     terms: dict[str, Any]
 
 
-def save_pending_features(session: Session, rows: Sequence[StoredFeatures]) -> None:
-    """Store ``rows``, replacing what the same articles had pending."""
+def save_pending_features(
+    session: Session, rows: Sequence[StoredFeatures], *, new_articles: bool = False
+) -> None:
+    """Store ``rows``, replacing what the same articles had pending (``new_articles``: rows of
+    articles just created, which have nothing pending: deleting an article deletes its row)."""
     if not rows:
         return
-    drop_pending_features(session, [r.article_id for r in rows])
+    if not new_articles:
+        drop_pending_features(session, [r.article_id for r in rows])
     session.execute(
         insert(table_of(PendingFeatures)),
         [
