@@ -1,4 +1,4 @@
-"""Duplicate text detection: exact-text keys, MinHash signatures and LSH band keys (datasketch).
+"""Duplicate text detection: exact-text keys, MinHash signatures and LSH band keys.
 
 Pure functions, no database: :mod:`pipeline.postprocess` stores what they compute. A copy of a
 wire story is recognised by word-shingle overlap, estimated from MinHash signatures: high
@@ -13,10 +13,9 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHashLSH
-from datasketch.lsh import _optimal_param
 
 from pipeline.minhash import (
     NUM_PERM,
@@ -73,26 +72,52 @@ def copy_score(a: Signature, b: Signature, threshold: float) -> float | None:
 
 
 class BandIndex:
-    """LSH banding of signatures, laid out by a datasketch ``MinHashLSH`` tuned for the lowest
-    similarity :func:`copy_score` accepts. Each band becomes one signed 64-bit key that storage
-    indexes, so the index lives in the database (datasketch's own persistent backends are Redis
-    and Cassandra) and a new article costs a few indexed look-ups, never a rebuild."""
+    """LSH banding of signatures, laid out as datasketch's ``MinHashLSH`` lays them out for the
+    lowest similarity :func:`copy_score` accepts. Each band becomes one signed 64-bit key that
+    storage indexes, so the index lives in the database (datasketch's own persistent backends
+    are Redis and Cassandra) and a new article costs a few indexed look-ups, never a rebuild."""
 
     def __init__(self, threshold: float) -> None:
         self.threshold = threshold
-        bands, rows = _optimal_param(threshold * TRIMMED_RATIO, NUM_PERM, 0.5, 0.5)
-        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=(bands, rows))
+        self.bands, self.rows = band_layout(threshold * TRIMMED_RATIO, NUM_PERM)
 
     def keys(self, sig: Signature) -> list[int]:
         """One key per band; two signatures sharing a key are candidate copies."""
         keys = []
-        for band, (start, end) in enumerate(self.lsh.hashranges):
+        for band in range(self.bands):
+            start, end = band * self.rows, (band + 1) * self.rows
             digest = hashlib.blake2b(
                 band.to_bytes(2, "little") + sig.hashvalues[start:end].astype("<u4").tobytes(),
                 digest_size=8,
             ).digest()
             keys.append(int.from_bytes(digest, "little", signed=True))
         return keys
+
+
+@lru_cache(maxsize=8)
+def band_layout(threshold: float, num_perm: int, points: int = 2001) -> tuple[int, int]:
+    """``(bands, rows)`` with ``bands * rows <= num_perm`` that minimise the mean of the
+    false-positive and false-negative areas around ``threshold`` (datasketch's rule; a test
+    keeps the two equal).
+
+    Computed here with numpy rather than imported: datasketch's LSH module loads
+    ``scipy.integrate`` for this one integral, a third of a second at the end of every crawl.
+    """
+    layouts = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    bands, rows = (np.array(column, dtype=float)[:, None] for column in zip(*layouts, strict=True))
+    below, above = np.linspace(0.0, threshold, points), np.linspace(threshold, 1.0, points)
+    # chance that a pair of this similarity shares at least one band
+    false_positive = _simpson(1 - (1 - below**rows) ** bands, threshold)
+    false_negative = _simpson((1 - above**rows) ** bands, 1.0 - threshold)
+    return layouts[int(np.argmin(false_positive + false_negative))]
+
+
+def _simpson(values: np.ndarray, width: float) -> np.ndarray:
+    """Composite Simpson's rule along the last axis (an odd number of evenly spaced points)."""
+    points = values.shape[-1]
+    weights = np.ones(points)
+    weights[1:-1:2], weights[2:-1:2] = 4, 2
+    return np.asarray(values @ weights * width / (3 * (points - 1)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """MinHash signatures of texts: word 5-gram shingles and datasketch's affine32 MinHash.
 
 Numpy only, so that the extraction workers can sign each text next to extracting it;
-:mod:`pipeline.dedupe` compares signatures (and uses datasketch's LSH).
+:mod:`pipeline.dedupe` compares signatures and bands them (datasketch's LSH layout).
 """
 
 from __future__ import annotations

@@ -140,7 +140,7 @@ def _process(
     options: PostprocessOptions,
     report: PostprocessReport,
 ) -> None:
-    # numpy, scipy and datasketch take about a second to import: only when there is work.
+    # numpy and scipy.sparse take about half a second to import: only when there is work.
     from pipeline.autostories import refresh_stories, touched_by, update_clusters
     from pipeline.syndication import process_batch
 

@@ -75,3 +75,21 @@ def test_extraction_workers_load_neither_storage_nor_scipy() -> None:
     20 to 50 MB to each of them."""
     worker = "import pipeline.workers as w; [__import__(m) for m in w.EXTRACTION_MODULES]"
     assert loaded_after(worker, ("sqlalchemy", "scipy", "datasketch", "scrapy")) == []
+
+
+def test_post_processing_loads_neither_datasketch_nor_scipy_integrate() -> None:
+    """Post-processing runs after every crawl, on one core: datasketch's LSH module would load
+    scipy.integrate (a third of a second) for one integral that pipeline.dedupe computes."""
+    post = "import pipeline.autostories, pipeline.syndication, pipeline.dedupe, pipeline.clusters"
+    assert loaded_after(post, ("datasketch", "scipy.integrate", "scipy.optimize")) == []
+
+
+def test_a_crawl_freezes_what_it_holds_from_the_start() -> None:
+    """Objects alive when the crawl starts are out of the collector's way, and the young
+    generation is large enough for a crawl's many short-lived objects."""
+    statement = (
+        "import gc; from pipeline.crawl import _settle_heap; _settle_heap(); "
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count(); "
+        "assert gc.get_threshold()[0] >= 10_000"
+    )
+    assert loaded_after(statement, ()) == []

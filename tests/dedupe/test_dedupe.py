@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pipeline.dedupe import (
+    NUM_PERM,
     BandIndex,
     Member,
     Signature,
+    band_layout,
     components,
     copy_score,
     duplicate_targets,
@@ -21,6 +23,9 @@ from tests.dedupe import texts
 
 THRESHOLD = 0.5
 WIRE = texts.text(texts.WIRE)
+# keys and values of "one two three four five six" as the first release stored them
+GOLDEN_BAND_KEYS = [8343313456881261108, -189301099999081405]
+GOLDEN_MINHASH = [1412634795, 844585627, 1879921935]
 
 
 def test_exact_key_ignores_whitespace_quotes_and_dashes() -> None:
@@ -71,20 +76,31 @@ def test_band_keys_are_shared_by_copies_only() -> None:
     wire = set(index.keys(signature(WIRE)))
     trimmed = set(index.keys(signature(texts.text(texts.WIRE_TRIMMED))))
     other = set(index.keys(signature(texts.text(texts.OWN_HARLOW_1))))
-    assert len(wire) == index.lsh.b
+    assert len(wire) == index.bands
     assert wire & trimmed
     assert not wire & other
 
 
-def test_band_keys_are_stable_across_processes() -> None:
-    # persisted in the database: word ids and band hashing must not depend on the process
-    assert (
-        BandIndex(THRESHOLD).keys(signature("one two three four five six"))[0]
-        == (BandIndex(THRESHOLD).keys(signature("one two three four five six"))[0])
-    )
-    assert signature("one two three four five six").hashvalues[:3].tolist() == [
-        *signature("one two three four five six").hashvalues[:3].tolist()
-    ]
+def test_band_keys_never_change() -> None:
+    """Band keys are persisted: word ids, MinHash and band hashing must give the same keys in
+    every process and every release (a change needs a migration that recomputes them)."""
+    keys = BandIndex(THRESHOLD).keys(signature("one two three four five six"))
+    assert keys[:2] == GOLDEN_BAND_KEYS
+    assert signature("one two three four five six").hashvalues[:3].tolist() == GOLDEN_MINHASH
+
+
+def test_band_layout_is_datasketchs() -> None:
+    """The layout is computed with numpy to spare post-processing scipy.integrate: it must be
+    the one datasketch's MinHashLSH chooses, for every threshold."""
+    from datasketch import MinHashLSH
+    from datasketch.lsh import _optimal_param
+
+    for percent in range(5, 100):
+        threshold = percent / 100
+        assert band_layout(threshold, NUM_PERM) == _optimal_param(threshold, NUM_PERM, 0.5, 0.5)
+    index = BandIndex(THRESHOLD)
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=(index.bands, index.rows))
+    assert [(b * index.rows, (b + 1) * index.rows) for b in range(index.bands)] == lsh.hashranges
 
 
 T = datetime(2026, 11, 24, tzinfo=UTC)
