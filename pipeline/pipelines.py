@@ -60,7 +60,9 @@ class ExtractArticlePipeline:
         self.pool.start()
         if self.crawler.settings.getbool("NEWSMON_REPEATED_LINES", True):
             outlets = list(getattr(self.crawler.spider, "outlets", {}))
-            job = writer_for(self.crawler).submit(lambda s: boilerplate_windows(s, outlets))
+            job = writer_for(self.crawler).submit(
+                lambda s: boilerplate_windows(s, outlets), urgent=True
+            )
             self.repeated = RepeatedLines(job.result())
 
     def close_spider(self, spider: Spider | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,38 @@ def test_one_bad_payload_fails_alone_and_the_rest_of_the_batch_is_stored(
     with pytest.raises(IntegrityError):
         futures["taken"].result(timeout=10)
     assert sorted(_names(writer)) == ["A", "B", "plain job", "taken"]
+
+
+def test_jobs_arriving_while_the_writer_gathers_share_one_transaction(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    writer = BatchWriter(make_session_factory(engine), max_wait=2.0)
+    writer.start()
+    try:
+        first = writer.submit_bulk(OUTLETS, "A")
+        time.sleep(0.2)  # well inside the wait: the first job is not written alone
+        second = writer.submit_bulk(OUTLETS, "B")
+        assert first.result(timeout=10) > 0
+        assert second.result(timeout=10) > 0
+        assert (writer.batches, writer.items) == (1, 2)
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+def test_an_urgent_job_is_written_without_waiting_for_company(tmp_path: Path) -> None:
+    """The crawl blocks on a few jobs (the outlets' repeated-line windows at the start): those
+    must not wait out the gathering time."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    writer = BatchWriter(make_session_factory(engine), max_wait=30.0)
+    writer.start()
+    try:
+        started = time.monotonic()
+        assert writer.submit(lambda s: _add_outlet(s, "A"), urgent=True).result(timeout=20) > 0
+        assert time.monotonic() - started < 10
+    finally:
+        writer.close()
+        engine.dispose()
