@@ -6,9 +6,9 @@ is the one place that turns them into database rows, in batches.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -59,6 +59,14 @@ class FetchRecord:
             record.etag = _header(response, b"ETag")
             record.last_modified = _header(response, b"Last-Modified")
         return record
+
+    def row(self) -> dict[str, Any]:
+        """The record as a plain dict for storage. Every field holds a plain value, so no copy
+        is made (``dataclasses.asdict`` deep-copies each value: 3 % of a recheck pass)."""
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
+
+
+_FIELD_NAMES = tuple(field.name for field in fields(FetchRecord))
 
 
 def _header(response: Response, name: bytes) -> str | None:
