@@ -98,6 +98,9 @@ def test_due_articles_go_most_overdue_first(tmp_path: Path) -> None:
     rechecks = [r for r in requests if "newsmon_article_id" in r.meta]
     ordered = sorted(rechecks, key=lambda r: -r.priority)
     assert [r.meta["newsmon_article_id"] for r in ordered] == [0, 1, 2]
+    # asked for once each, and never dropped by Scrapy's duplicate filter (as a redirect to a
+    # URL fetched already would be): every due article gets its recheck recorded
+    assert all(r.dont_filter for r in rechecks)
 
 
 def parsed(spider: NewsSpider, url: str, body: bytes) -> list[object]:
