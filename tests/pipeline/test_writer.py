@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -77,36 +79,47 @@ def test_one_bad_payload_fails_alone_and_the_rest_of_the_batch_is_stored(
     assert sorted(_names(writer)) == ["A", "B", "plain job", "taken"]
 
 
-def test_jobs_arriving_while_the_writer_gathers_share_one_transaction(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'w.db'}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    writer = BatchWriter(make_session_factory(engine), max_wait=2.0)
-    writer.start()
-    try:
-        first = writer.submit_bulk(OUTLETS, "A")
-        time.sleep(0.2)  # well inside the wait: the first job is not written alone
-        second = writer.submit_bulk(OUTLETS, "B")
-        assert first.result(timeout=10) > 0
-        assert second.result(timeout=10) > 0
-        assert (writer.batches, writer.items) == (1, 2)
-    finally:
+StartWriter = Callable[..., BatchWriter]
+
+
+@pytest.fixture
+def started_writer(tmp_path: Path) -> Iterator[StartWriter]:
+    """Makes a running writer with the given gathering time; closed after the test."""
+    made: list[tuple[BatchWriter, Any]] = []
+
+    def start(max_wait: float) -> BatchWriter:
+        url = f"sqlite:///{tmp_path / f'w{len(made)}.db'}"
+        upgrade_database(url)
+        engine = make_engine(url)
+        writer = BatchWriter(make_session_factory(engine), max_wait=max_wait)
+        writer.start()
+        made.append((writer, engine))
+        return writer
+
+    yield start
+    for writer, engine in made:
         writer.close()
         engine.dispose()
 
 
-def test_an_urgent_job_is_written_without_waiting_for_company(tmp_path: Path) -> None:
+def test_jobs_arriving_while_the_writer_gathers_share_one_transaction(
+    started_writer: StartWriter,
+) -> None:
+    writer = started_writer(max_wait=2.0)
+    first = writer.submit_bulk(OUTLETS, "A")
+    time.sleep(0.2)  # well inside the wait: the first job is not written alone
+    second = writer.submit_bulk(OUTLETS, "B")
+    assert first.result(timeout=10) > 0
+    assert second.result(timeout=10) > 0
+    assert (writer.batches, writer.items) == (1, 2)
+
+
+def test_an_urgent_job_is_written_without_waiting_for_company(
+    started_writer: StartWriter,
+) -> None:
     """The crawl blocks on a few jobs (the outlets' repeated-line windows at the start): those
     must not wait out the gathering time."""
-    url = f"sqlite:///{tmp_path / 'w.db'}"
-    upgrade_database(url)
-    engine = make_engine(url)
-    writer = BatchWriter(make_session_factory(engine), max_wait=30.0)
-    writer.start()
-    try:
-        started = time.monotonic()
-        assert writer.submit(lambda s: _add_outlet(s, "A"), urgent=True).result(timeout=20) > 0
-        assert time.monotonic() - started < 10
-    finally:
-        writer.close()
-        engine.dispose()
+    writer = started_writer(max_wait=30.0)
+    started = time.monotonic()
+    assert writer.submit(lambda s: _add_outlet(s, "A"), urgent=True).result(timeout=20) > 0
+    assert time.monotonic() - started < 10
