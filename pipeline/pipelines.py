@@ -22,7 +22,7 @@ from pipeline.history import (
 )
 from pipeline.items import Article, FetchedPage
 from pipeline.repeated_lines import RepeatedLines
-from pipeline.signals import FetchRecord, fetch_recorded
+from pipeline.signals import FetchRecord, extraction_expected, fetch_recorded
 from pipeline.urls import canonicalize_url, host_of
 from pipeline.versions import content_hash, next_check
 from pipeline.workers import ExtractionPool, default_workers
@@ -51,6 +51,7 @@ class ExtractArticlePipeline:
         workers = crawler.settings.getint("NEWSMON_EXTRACT_WORKERS", -1)
         self.pool = ExtractionPool(default_workers() if workers < 0 else workers)
         self.repeated: RepeatedLines | None = None
+        crawler.signals.connect(self.pool.warm, signal=extraction_expected)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractArticlePipeline:

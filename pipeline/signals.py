@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 fetch_recorded = object()  # record=FetchRecord
+# Sent by the spider, at most once a crawl, as soon as it knows a page will need extracting:
+# an outlet with no stored article is crawled, or a new article URL is queued. The extraction
+# pool then starts its fork server, whose preload runs beside the crawl's start (no arguments).
+extraction_expected = object()
 
 
 @dataclass(slots=True)

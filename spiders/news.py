@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from pipeline.config import OutletConfig, load_config
 from pipeline.items import FetchedPage
 from pipeline.middlewares import KIND, OUTLET, describe_exception
-from pipeline.signals import FetchRecord, fetch_recorded
+from pipeline.signals import FetchRecord, extraction_expected, fetch_recorded
 from pipeline.urls import article_url, canonicalize_url, host_in_domains, host_of
 from spiders.discovery import (
     Link,
@@ -71,6 +71,7 @@ class NewsSpider(Spider):
         spider.seen: set[str] = set()
         spider.listed_as: dict[str, set[str]] = {}
         spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
+        spider.expects_extraction = False
         spider.tracking_params = tuple(settings.getlist("NEWSMON_TRACKING_PARAMS"))
         spider.main_hosts = {o.name: {host_of(u) for u in o.start_urls} for o in chosen}
         # Feeds and sitemaps are parsed in a thread of their own: feedparser takes about half
@@ -81,6 +82,9 @@ class NewsSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
+        stored = {known.outlet for known in self.known.values()}
+        if any(name not in stored for name in self.outlets):
+            self._expect_extraction()  # an outlet's first crawl: every page it finds is new
         for outlet in self.outlets.values():
             for url in outlet.feeds:
                 yield self._listing_request(url, outlet, "feed", self.parse_feed)
@@ -242,6 +246,7 @@ class NewsSpider(Spider):
             return
         self.queued[outlet.name] += 1
         _count(self, outlet.name, "discovered")
+        self._expect_extraction()
         request = self._request(url, outlet, "article", self.parse_article)
         request.meta["newsmon_via"] = via
         request.meta["newsmon_listed"] = link
@@ -251,6 +256,12 @@ class NewsSpider(Spider):
             request.meta["handle_httpstatus_list"] = [404, 410]
             request.errback = self._variant_failed
         yield request
+
+    def _expect_extraction(self) -> None:
+        """Tell the pipelines, once, that this crawl will extract (they start their workers)."""
+        if not self.expects_extraction:
+            self.expects_extraction = True
+            self.crawler.signals.send_catch_log(signal=extraction_expected)
 
     def _updated_upstream(self, link: Link, known: KnownArticle) -> bool:
         """A feed or sitemap dates the article after our last look (and it is not queued yet)."""

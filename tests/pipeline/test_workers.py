@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from pipeline.config import ExtractRules
 from pipeline.workers import WORKER_NICENESS, ExtractionPool, extract_in_worker
@@ -87,3 +92,44 @@ def test_features_are_prepared_for_new_articles_not_for_rechecks() -> None:
     assert new.features is not None
     assert recheck.article is not None
     assert recheck.features is None
+
+
+FORK_SERVER_CHECK = """
+import os
+from scrapy.utils.test import get_crawler
+from pipeline.pipelines import ExtractArticlePipeline
+from pipeline.signals import extraction_expected
+
+def fork_servers():
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                line = cmd.read()
+        except OSError:
+            continue
+        if parent == os.getpid() and b"multiprocessing.forkserver" in line:
+            found.append(pid)
+    return found
+
+if __name__ == "__main__":
+    extraction = ExtractArticlePipeline(get_crawler(settings_dict={"NEWSMON_EXTRACT_WORKERS": 1}))
+    extraction.pool.start()
+    before = len(fork_servers())
+    extraction.crawler.signals.send_catch_log(signal=extraction_expected)
+    print(before, len(fork_servers()))
+    extraction.pool.close()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_the_fork_server_starts_as_soon_as_the_spider_expects_extraction() -> None:
+    """Its preload (trafilatura, numpy) then runs beside the crawl's start, on another core,
+    instead of holding the reactor when the first page is submitted. Its own process: a fork
+    server is started once per process."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", FORK_SERVER_CHECK], capture_output=True,
+                          text=True, env=env, cwd=root, timeout=120, check=True)  # fmt: skip
+    assert done.stdout.split() == ["0", "1"]

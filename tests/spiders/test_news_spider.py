@@ -90,17 +90,51 @@ def test_listing_dates_trigger_no_recheck_when_rechecks_are_off(tmp_path: Path) 
 def test_due_articles_go_most_overdue_first(tmp_path: Path) -> None:
     spider = make_spider(tmp_path)
     spider.due = [known(f"https://news.example/a-b-{n}", article_id=n) for n in range(3)]
-
-    async def collect() -> list[Request]:
-        return [r async for r in spider.start()]
-
-    requests = asyncio.run(collect())
+    requests = start_requests(spider)
     rechecks = [r for r in requests if "newsmon_article_id" in r.meta]
     ordered = sorted(rechecks, key=lambda r: -r.priority)
     assert [r.meta["newsmon_article_id"] for r in ordered] == [0, 1, 2]
     # asked for once each, and never dropped by Scrapy's duplicate filter (as a redirect to a
     # URL fetched already would be): every due article gets its recheck recorded
     assert all(r.dont_filter for r in rechecks)
+
+
+def announcements(spider: NewsSpider) -> list[int]:
+    """Counts, as they happen, the spider's announcements that this crawl will extract."""
+    from pipeline.signals import extraction_expected
+
+    heard: list[int] = []
+    spider.receiver = lambda: heard.append(1)  # signals hold their receivers weakly
+    spider.crawler.signals.connect(spider.receiver, signal=extraction_expected)
+    return heard
+
+
+def start_requests(spider: NewsSpider) -> list[Request]:
+    async def collect() -> list[Request]:
+        return [r async for r in spider.start()]
+
+    return asyncio.run(collect())
+
+
+def test_extraction_is_announced_once_when_the_first_new_article_is_queued(tmp_path: Path) -> None:
+    """The extraction workers start then, not when the first page is already waiting."""
+    spider = make_spider(tmp_path)
+    stored = "https://news.example/2023/11/12/older-story"
+    spider.known = {stored: known(stored)}
+    heard = announcements(spider)
+    start_requests(spider)
+    consider(spider, Link(stored))
+    assert heard == []  # an outlet with stored articles, and nothing new yet
+    consider(spider, Link("https://news.example/2023/11/13/memo-story"))
+    consider(spider, Link("https://news.example/2023/11/13/second-story"))
+    assert heard == [1]
+
+
+def test_an_outlets_first_crawl_announces_extraction_at_the_start(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    heard = announcements(spider)
+    start_requests(spider)
+    assert heard == [1]
 
 
 def parsed(spider: NewsSpider, url: str, body: bytes) -> list[object]:
