@@ -21,6 +21,7 @@ from pipeline.history import (
     record_unchanged_body,
 )
 from pipeline.items import Article, FetchedPage
+from pipeline.postprocess import preload_in_background
 from pipeline.repeated_lines import RepeatedLines
 from pipeline.signals import FetchRecord, extraction_expected, fetch_recorded
 from pipeline.urls import canonicalize_url, host_of
@@ -118,6 +119,7 @@ class StoreArticlePipeline:
             (timedelta(seconds=age), timedelta(seconds=every))
             for age, every in crawler.settings.getlist("NEWSMON_SCHEDULE")
         ]
+        self.preloading = False
         # Pages of URLs not known before the crawl are most likely new articles: stored together
         self.new_pages: Bulk[FetchedPage, Outcome] = Bulk(
             many=lambda session, items: record_pages(
@@ -149,6 +151,9 @@ class StoreArticlePipeline:
         counter = _COUNTERS.get(outcome.kind)
         if counter:
             _count(self.crawler, item.outlet, counter)
+        if outcome.kind in ("new-article", "new-version") and not self.preloading:
+            self.preloading = True  # post-processing will have work after this crawl
+            preload_in_background()
         error = None
         if outcome.kind == "rejected":
             error = f"not stored: {outcome.reason}"
