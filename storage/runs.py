@@ -11,7 +11,7 @@ from sqlalchemy import String, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
-from storage.repository import get_or_create_outlet
+from storage.repository import get_or_create_outlet, url_owners
 
 
 def start_run(session: Session, *, pid: int | None = None) -> CrawlRun:
@@ -78,14 +78,36 @@ def fail_run(session: Session, run_id: int, reason: str) -> None:
         session.flush()
 
 
+def _live_articles(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` pointing at stored articles only.
+
+    A crawl logs its fetches a few seconds after storing them; meanwhile post-processing (of
+    this crawl, or of another one that ended) may have merged an article into an older copy
+    and deleted it. Its fetch rows then belong to the article that owns its URL now, as the
+    merge's own fetch rows do; without this, the foreign key would reject the whole batch.
+    """
+    wanted = {row["article_id"] for row in rows if row.get("article_id") is not None}
+    if not wanted:
+        return rows
+    live = set(session.scalars(select(Article.id).where(Article.id.in_(wanted))))
+    gone = wanted - live
+    if gone:
+        owners = url_owners(session, (row["url"] for row in rows if row["article_id"] in gone))
+        for row in rows:
+            if row.get("article_id") in gone:
+                row["article_id"] = owners.get(row["url"])
+    return rows
+
+
 def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, Any]]) -> None:
     """Insert fetch rows (one executemany: a crawl logs thousands); ``outlet`` names are
-    resolved to ids."""
+    resolved to ids, and articles merged away since the fetch to the article now owning the
+    URL (see :func:`_live_articles`)."""
     outlet_ids: dict[str, int] = {}
     values = []
     checks = []
-    for row in rows:
-        data = dict(row)
+    for row in _live_articles(session, [dict(row) for row in rows]):
+        data = row
         name = data.pop("outlet", None)
         next_check_at = data.pop("next_check_at", None)
         if name and name not in outlet_ids:

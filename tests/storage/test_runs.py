@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.merge import merge_articles
 from storage.models import Article, Fetch
 from storage.repository import ArticleSnapshot, create_article
 from storage.runs import add_fetches, start_run
@@ -80,3 +81,27 @@ def test_a_fetch_without_a_next_check_leaves_the_article_alone(db_session: Sessi
     assert stored is not None
     assert stored.etag == '"v1"'
     assert stored.last_checked_at == FIRST
+
+
+def test_fetches_of_an_article_merged_away_meanwhile_go_to_the_article_kept(
+    db_session: Session,
+) -> None:
+    """Post-processing may merge an article between its fetch and the fetch log's next write:
+    the log is not lost (the foreign key would reject the whole batch), it follows the merge."""
+    run = start_run(db_session)
+    kept = _article(db_session, "https://coast.example/ferries")
+    dropped = _article(db_session, "https://coast.example/ferries?print=1")
+    other = _article(db_session, "https://coast.example/fares")
+    merge_articles(db_session, kept.id, dropped.id, FIRST + timedelta(hours=1))
+    rows = [
+        _row(dropped, url="https://coast.example/ferries?print=1", status=200),
+        _row(other, status=200),
+        {**_row(other, status=200), "article_id": 999_999, "url": "https://coast.example/gone"},
+    ]
+    add_fetches(db_session, run.id, rows)
+    logged = db_session.execute(select(Fetch.url, Fetch.article_id).where(Fetch.run_id == run.id))
+    assert sorted(logged, key=lambda r: r.url) == [
+        ("https://coast.example/fares", other.id),
+        ("https://coast.example/ferries?print=1", kept.id),
+        ("https://coast.example/gone", None),
+    ]
