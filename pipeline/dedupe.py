@@ -82,16 +82,24 @@ class BandIndex:
         self.bands, self.rows = band_layout(threshold * TRIMMED_RATIO, NUM_PERM)
 
     def keys(self, sig: Signature) -> list[int]:
-        """One key per band; two signatures sharing a key are candidate copies."""
-        keys = []
-        for band in range(self.bands):
-            start, end = band * self.rows, (band + 1) * self.rows
-            digest = hashlib.blake2b(
-                band.to_bytes(2, "little") + sig.hashvalues[start:end].astype("<u4").tobytes(),
-                digest_size=8,
-            ).digest()
-            keys.append(int.from_bytes(digest, "little", signed=True))
-        return keys
+        """One key per band; two signatures sharing a key are candidate copies.
+
+        A band's key hashes its number and its rows' hash values as little-endian uint32
+        (stored keys depend on it); the values are converted once, then sliced per band.
+        """
+        values = sig.hashvalues.astype("<u4").tobytes()
+        width = 4 * self.rows
+        return [
+            int.from_bytes(
+                hashlib.blake2b(
+                    band.to_bytes(2, "little") + values[band * width : (band + 1) * width],
+                    digest_size=8,
+                ).digest(),
+                "little",
+                signed=True,
+            )
+            for band in range(self.bands)
+        ]
 
 
 @lru_cache(maxsize=8)

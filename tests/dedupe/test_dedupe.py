@@ -25,6 +25,7 @@ THRESHOLD = 0.5
 WIRE = texts.text(texts.WIRE)
 # keys and values of "one two three four five six" as the first release stored them
 GOLDEN_BAND_KEYS = [8343313456881261108, -189301099999081405]
+GOLDEN_LAST_BAND_KEY = -4430105955801656239  # the 32nd band's
 GOLDEN_MINHASH = [1412634795, 844585627, 1879921935]
 
 
@@ -86,6 +87,7 @@ def test_band_keys_never_change() -> None:
     every process and every release (a change needs a migration that recomputes them)."""
     keys = BandIndex(THRESHOLD).keys(signature("one two three four five six"))
     assert keys[:2] == GOLDEN_BAND_KEYS
+    assert (len(keys), keys[-1]) == (32, GOLDEN_LAST_BAND_KEY)
     assert signature("one two three four five six").hashvalues[:3].tolist() == GOLDEN_MINHASH
 
 
