@@ -21,6 +21,11 @@ CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # A response yields at most one item; 100 (the default) only makes 100 idle tasks per response.
 CONCURRENT_ITEMS = 16
+# Responses whose items are still in the pipelines, in bytes, before Scrapy stops scheduling
+# downloads (default 5 MB). The crawl's writer gathers a second of pages per transaction: at
+# 55 pages of 80 KB a second those alone would fill 5 MB, leaving no pages queued for the
+# extraction workers. Still a bound: a fast outlet cannot fill memory.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 20_000_000
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True

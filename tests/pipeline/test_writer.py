@@ -87,11 +87,12 @@ def started_writer(tmp_path: Path) -> Iterator[StartWriter]:
     """Makes a running writer with the given gathering time; closed after the test."""
     made: list[tuple[BatchWriter, Any]] = []
 
-    def start(max_wait: float) -> BatchWriter:
+    def start(max_wait: float, max_gap: float | None = None) -> BatchWriter:
         url = f"sqlite:///{tmp_path / f'w{len(made)}.db'}"
         upgrade_database(url)
         engine = make_engine(url)
-        writer = BatchWriter(make_session_factory(engine), max_wait=max_wait)
+        gap = max_wait if max_gap is None else max_gap
+        writer = BatchWriter(make_session_factory(engine), max_wait=max_wait, max_gap=gap)
         writer.start()
         made.append((writer, engine))
         return writer
@@ -112,6 +113,23 @@ def test_jobs_arriving_while_the_writer_gathers_share_one_transaction(
     assert first.result(timeout=10) > 0
     assert second.result(timeout=10) > 0
     assert (writer.batches, writer.items) == (1, 2)
+
+
+def test_the_writer_stops_gathering_when_jobs_stop_coming(started_writer: StartWriter) -> None:
+    """At a crawl's end (or in a slow crawl) nothing else is coming: the last pages must not
+    wait out the whole gathering time before the crawl can finish."""
+    writer = started_writer(max_wait=30.0, max_gap=0.2)
+    started = time.monotonic()
+    first = writer.submit_bulk(OUTLETS, "A")
+    time.sleep(0.05)  # inside the gap: same transaction
+    second = writer.submit_bulk(OUTLETS, "B")
+    assert first.result(timeout=20) > 0
+    assert second.result(timeout=20) > 0
+    assert time.monotonic() - started < 10
+    assert (writer.batches, writer.items) == (1, 2)
+    time.sleep(0.5)  # a gap: the next job starts a transaction of its own
+    assert writer.submit_bulk(OUTLETS, "C").result(timeout=20) > 0
+    assert (writer.batches, writer.items) == (2, 3)
 
 
 def test_an_urgent_job_is_written_without_waiting_for_company(
