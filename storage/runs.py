@@ -92,7 +92,7 @@ def _live_articles(session: Session, rows: list[dict[str, Any]]) -> list[dict[st
     live = set(session.scalars(select(Article.id).where(Article.id.in_(wanted))))
     gone = wanted - live
     if gone:
-        owners = url_owners(session, (row["url"] for row in rows if row["article_id"] in gone))
+        owners = url_owners(session, (row["url"] for row in rows if row.get("article_id") in gone))
         for row in rows:
             if row.get("article_id") in gone:
                 row["article_id"] = owners.get(row["url"])
@@ -106,8 +106,7 @@ def add_fetches(session: Session, run_id: int | None, rows: Iterable[dict[str, A
     outlet_ids: dict[str, int] = {}
     values = []
     checks = []
-    for row in _live_articles(session, [dict(row) for row in rows]):
-        data = row
+    for data in _live_articles(session, [dict(row) for row in rows]):
         name = data.pop("outlet", None)
         next_check_at = data.pop("next_check_at", None)
         if name and name not in outlet_ids:
