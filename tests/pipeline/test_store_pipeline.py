@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,3 +61,14 @@ def test_post_processing_modules_load_in_a_thread_of_their_own() -> None:
     statement = "from pipeline.postprocess import preload_in_background as p; p().join()"
     names = ("pipeline.autostories", "pipeline.syndication", "scipy.sparse")
     assert loaded_after(statement, names) == sorted(names)
+
+
+def test_the_preload_also_lays_out_the_lsh_bands() -> None:
+    statement = (
+        "from pipeline.postprocess import preload_in_background as p; p().join(); "
+        "from pipeline.dedupe import band_layout; print(band_layout.cache_info().currsize)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", statement], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "1"
