@@ -183,31 +183,56 @@ def _entry_link(entry: feedparser.FeedParserDict) -> str | None:
 
 
 def _sitemap_entry(element: etree._Element, base_url: str) -> Link | None:
+    """A ``<url>`` or ``<sitemap>`` entry: its own ``<loc>`` and ``<lastmod>``, and the title and
+    date of its ``<news:news>`` block. Image and video extensions have a ``<loc>`` and a
+    ``<title>`` of their own (a picture's address, a caption), which must not stand in for the
+    article's, wherever they come in the entry."""
     if not isinstance(element.tag, str):
         return None
-    values: dict[str, str] = {}
-    for child in element.iter():
-        if child is element or not isinstance(child.tag, str):
-            continue
-        name = etree.QName(child).localname
-        if name not in values and child.text and child.text.strip():
-            values[name] = child.text.strip()
-    url = absolute_url(base_url, values.get("loc"))
+    own = _texts(child for child in element)
+    news = next((child for child in element if _localname(child) == "news"), None)
+    listed = _texts(news.iter()) if news is not None else {}
+    url = absolute_url(base_url, own.get("loc"))
     if not url:
         return None
     return Link(
         url=url,
-        title=values.get("title"),
-        published_at=parse_w3c_date(values.get("publication_date")),
-        modified_at=parse_w3c_date(values.get("lastmod")),
+        title=listed.get("title"),
+        published_at=parse_w3c_date(listed.get("publication_date")),
+        modified_at=parse_w3c_date(own.get("lastmod")),
     )
 
 
+def _localname(element: etree._Element) -> str | None:
+    return etree.QName(element).localname if isinstance(element.tag, str) else None
+
+
+def _texts(elements: Iterable[etree._Element]) -> dict[str, str]:
+    """The first non-blank text of each element name."""
+    values: dict[str, str] = {}
+    for element in elements:
+        name = _localname(element)
+        if name and name not in values and element.text and element.text.strip():
+            values[name] = element.text.strip()
+    return values
+
+
+# The W3C datetime's reduced forms, which sitemaps allow: a year, or a year and a month.
+_YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{2}))?")
+
+
 def parse_w3c_date(text: str | None) -> datetime | None:
-    """W3C datetime as used by sitemaps (``2023-11-13``, ``2023-11-13T10:00:00+01:00``)."""
+    """W3C datetime as used by sitemaps (``2023``, ``2023-11``, ``2023-11-13``,
+    ``2023-11-13T10:00:00+01:00``); ``None`` for anything else."""
     if not text:
         return None
-    value = text.strip().replace("Z", "+00:00")
+    value = text.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    if reduced := _YEAR_MONTH.fullmatch(value):
+        year, month = reduced.groups()
+        try:
+            return datetime(int(year), int(month or 1), 1, tzinfo=UTC)
+        except ValueError:
+            return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

@@ -13,6 +13,7 @@ from spiders.discovery import (
     looks_like_article_url,
     parse_feed,
     parse_sitemap,
+    parse_w3c_date,
     section_links,
 )
 
@@ -90,6 +91,57 @@ def test_reads_google_news_sitemap_dates_and_titles() -> None:
     assert memo.published_at == datetime(2023, 11, 13, 9, tzinfo=UTC)
     assert memo.title == "Dissent memo"
     assert old.modified_at == datetime(2019, 1, 1, tzinfo=UTC)
+
+
+IMAGE_FIRST = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"
+        xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+  <url>
+    <image:image>
+      <image:loc>https://cdn.news.example/photo.jpg</image:loc>
+      <image:title>Photo: the State Department building</image:title>
+    </image:image>
+    <loc>https://news.example/2023/11/13/dissent-memo</loc>
+    <news:news>
+      <news:publication><news:name>Example</news:name><news:language>en</news:language></news:publication>
+      <news:publication_date>2023-11-13T09:00:00Z</news:publication_date>
+      <news:title>Dissent memo</news:title>
+    </news:news>
+  </url>
+  <url>
+    <loc>https://news.example/2023/11/gallery-story</loc>
+    <image:image><image:loc>https://cdn.news.example/2.jpg</image:loc><image:title>Caption</image:title></image:image>
+    <lastmod>2023-11</lastmod>
+  </url>
+</urlset>"""
+
+
+def test_sitemap_image_entries_do_not_stand_in_for_the_article() -> None:
+    memo, gallery = parse_sitemap(IMAGE_FIRST, "https://news.example/sitemap.xml").links
+    assert memo.url == "https://news.example/2023/11/13/dissent-memo"
+    assert memo.title == "Dissent memo"
+    assert memo.published_at == datetime(2023, 11, 13, 9, tzinfo=UTC)
+    assert gallery.url == "https://news.example/2023/11/gallery-story"
+    assert gallery.title is None  # a caption is not the headline
+    assert gallery.modified_at == datetime(2023, 11, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2023", datetime(2023, 1, 1, tzinfo=UTC)),
+        ("2023-11", datetime(2023, 11, 1, tzinfo=UTC)),
+        ("2023-11-13", datetime(2023, 11, 13, tzinfo=UTC)),
+        ("2023-11-13T10:30+01:00", datetime(2023, 11, 13, 9, 30, tzinfo=UTC)),
+        ("2023-11-13T10:30:00.5z", datetime(2023, 11, 13, 10, 30, 0, 500000, tzinfo=UTC)),
+        ("2023-13", None),
+        ("13 Nov 2023", None),
+        ("", None),
+    ],
+)
+def test_reads_every_w3c_datetime_form(text: str, expected: datetime | None) -> None:
+    assert parse_w3c_date(text) == expected
 
 
 def test_rejects_non_sitemap_xml() -> None:
