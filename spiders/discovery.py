@@ -178,8 +178,12 @@ def _entry_link(entry: feedparser.FeedParserDict) -> str | None:
     for link in entry.get("links", []):
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             return str(link["href"])
-    link = entry.get("link") or entry.get("id")
-    return str(link) if link else None
+    if link := entry.get("link"):
+        return str(link)
+    # An RSS <guid> or Atom <id> is an address only when it is an absolute one: a guid marked
+    # isPermaLink="false" ("abc-123") resolved against the feed would be a made-up URL.
+    ident = str(entry.get("id") or "")
+    return ident if urlsplit(ident).scheme in ("http", "https") else None
 
 
 def _sitemap_entry(element: etree._Element, base_url: str) -> Link | None:

@@ -74,6 +74,19 @@ def test_reads_atom_alternate_link_and_updated_date() -> None:
     assert link.listed_date == datetime(2023, 11, 14, 8, tzinfo=UTC)
 
 
+def test_a_guid_that_is_not_an_address_is_not_made_into_one() -> None:
+    feed = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+    <item><title>A</title><guid isPermaLink="false">abc-123-456</guid></item>
+    <item><title>B</title><guid>https://news.example/2023/11/13/b-story-here</guid></item>
+    <item><title>C</title><guid isPermaLink="false">x</guid><link>/2023/11/13/c-story</link></item>
+    </channel></rss>"""
+    links = parse_feed(feed, "https://news.example/feed.xml")
+    assert [link.url for link in links] == [
+        "https://news.example/2023/11/13/b-story-here",
+        "https://news.example/2023/11/13/c-story",
+    ]
+
+
 def test_rejects_html_as_feed() -> None:
     with pytest.raises(NotAFeed):
         parse_feed(b"<html><body><p>hello</p></body></html>", "https://news.example/")
