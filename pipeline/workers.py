@@ -8,6 +8,7 @@ the number of pages in flight is bounded so a fast outlet cannot fill memory.
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
@@ -24,6 +25,8 @@ from pipeline.items import Article
 
 if TYPE_CHECKING:
     from pipeline.extraction.sites import SiteRules
+
+logger = logging.getLogger(__name__)
 
 # What the workers preload: trafilatura, lxml and readability for extraction, numpy and justext
 # for the texts' features; never imported by the crawler.
@@ -66,6 +69,9 @@ def extract_in_worker(
         article = extract_article(body, url=url, content_type=content_type, rules=site)
     except ExtractionFailed as exc:
         return Extracted(None, exc.reason)
+    except Exception as exc:  # a page that trips up a parser must not take the crawl down
+        logger.warning("extraction of %s failed", url, exc_info=True)
+        return Extracted(None, f"extraction error: {type(exc).__name__}: {exc}"[:500])
     keys = None
     if learn:
         article.text, keys = learn_and_filter(article.text, repeated)

@@ -258,16 +258,24 @@ def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     base = url or ""
     base_href = str(tree.xpath("string(.//base/@href)")).strip()
     if base_href:
-        base = urljoin(base, base_href)
+        base = _joined(base, base_href) or base
     for href in hrefs:
         href = (href or "").strip()
-        if not href:
+        absolute = _joined(base, href) if href else None
+        if absolute is None:
             continue
-        absolute = urljoin(base, href)
         parts = urlsplit(absolute)
         if parts.scheme in ("http", "https") and parts.netloc:
             return absolute
     return None
+
+
+def _joined(base: str, href: str) -> str | None:
+    """``href`` resolved against ``base``, or None when it is no URL (``http://[::1``)."""
+    try:
+        return urljoin(base, href)
+    except ValueError:
+        return None
 
 
 def _microdata_author(tree: HtmlElement) -> str | None:

@@ -67,7 +67,9 @@ def readability_text(tree: HtmlElement) -> str:
     try:
         summary = _TreeReadability(tree).summary(html_partial=True)
         fragment = lxml.html.fragment_fromstring(summary, create_parent="div")
-    except (ParserError, ValueError, TypeError) as error:  # readability.Unparseable is a ValueError
+    # readability.Unparseable is a ValueError; lxml asserts one <body> when the summary of a
+    # <frameset> page has none
+    except (ParserError, ValueError, TypeError, AssertionError) as error:
         logger.debug("readability failed: %s", error)
         return ""
     for element in _READABILITY_PRUNE(fragment):
@@ -108,7 +110,7 @@ def html_to_text(value: str) -> str:
         return clean_text(value)
     try:
         fragment = lxml.html.fragment_fromstring(value, create_parent="div")
-    except (ParserError, ValueError):
+    except (ParserError, ValueError, AssertionError):
         return clean_text(value)
     return element_text(fragment)
 

@@ -180,6 +180,21 @@ def test_relative_canonical_without_page_url_is_dropped() -> None:
     assert article.canonical_url is None
 
 
+def test_a_malformed_canonical_is_passed_over() -> None:
+    head = (
+        '<base href="http://[::1"><link rel="canonical" href="http://[::1/a">'
+        '<meta property="og:url" content="https://news.example/night-buses">'
+    )
+    article = extract_article(article_page(head), url="https://news.example/a")
+    assert article.canonical_url == "https://news.example/night-buses"
+
+
+def test_a_frameset_page_is_no_article_not_an_error() -> None:
+    frames = b'<html><frameset><frame src="a.html"><frame src="b.html"></frameset></html>'
+    with pytest.raises(ExtractionFailed):
+        extract_article(frames, url="https://news.example/framed")
+
+
 def test_drops_empty_page() -> None:
     with pytest.raises(ExtractionFailed) as failure:
         extract_article(b"")

@@ -27,6 +27,21 @@ def test_configured_rules_choose_title_and_body_and_drop_promos() -> None:
     assert "Great news for the island" not in result.article.text
 
 
+def test_a_page_that_breaks_the_extractor_comes_back_as_a_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unforeseen parser failure on one page is that page's error, not the crawl's."""
+    import pipeline.extraction.article
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(pipeline.extraction.article, "extract_article", broken)
+    result = extract_in_worker(outlet_page(), "https://coast.example/ferries", "text/html")
+    assert result.article is None
+    assert result.reason == "extraction error: RecursionError: maximum recursion depth exceeded"
+
+
 def test_workers_prepare_the_features_of_the_text_they_return() -> None:
     """Post-processing trusts these for the stored text: they must be of the final text."""
     from pipeline.features import prepare
