@@ -58,6 +58,20 @@ _POINTER_RE = re.compile(
     r"|also on [\w.]+|watch|listen|recommended|most read)\b\s*[:|\-–—]",
     re.IGNORECASE,
 )
+# A counter shown as its own line inside the article ("12 comments", "Comments (12)", "1.2K
+# shares", "12 Kommentare"): it changes while the article does not, so left in the text it would
+# make a new version at every recheck. A bare "No comment." is a quote, not a counter.
+_COUNT = r"\d[\d.,\u00a0 ]*[km]?\+?"
+_COUNTED = (
+    r"(?:comments?|replies|reply|responses?|shares?|views?|likes?|reactions?|reads"
+    r"|kommentare?|kommentarer|commentaires?|coment[aá]rios?|commenti|commento|reacties|reactie"
+    r"|komentarz[ey]?|komentarzy)"
+)
+_COUNTER_RE = re.compile(
+    rf"^\W*(?:(?:view|show|read|see|load|join)(?: all| the)?\s+)?"
+    rf"(?:{_COUNT}\s*{_COUNTED}|{_COUNTED}\W*{_COUNT}|no comments|one comment|one reply)\W*$",
+    re.IGNORECASE,
+)
 # A cookie-consent notice, which trafilatura's recall mode can take for text: "We use cookies on
 # our website...", "Necessary cookies are...", "Manage consent".
 _CONSENT_RE = re.compile(
@@ -75,6 +89,7 @@ def tidy(text: str, titles: list[str], link_labels: Collection[str] = ()) -> str
     ``link_labels`` are the page's link labels, ``normalized`` (see ``drop_link_tail``).
     """
     text = drop_consent_lines(text)
+    text = drop_counter_lines(text)
     text = drop_link_tail(text, link_labels)
     text = drop_duplicate_lines(text)
     text = drop_title_lines(text, titles)
@@ -108,6 +123,18 @@ def drop_consent_lines(text: str) -> str:
     if "ookie" not in text and "onsent" not in text:  # (c|C)ookie, (c|C)onsent: most texts
         return text
     return "\n".join(line for line in text.splitlines() if not _CONSENT_RE.search(line))
+
+
+def drop_counter_lines(text: str) -> str:
+    """Remove lines that are only a counter ("12 comments", "Comments (12)", "1.2K shares").
+
+    A counter changes between loads of an unchanged article; kept, it would be read as an edit.
+    """
+    return "\n".join(line for line in text.splitlines() if not _is_counter(line))
+
+
+def _is_counter(line: str) -> bool:
+    return len(line) <= 60 and bool(_COUNTER_RE.match(line))
 
 
 def drop_link_tail(text: str, link_labels: Collection[str]) -> str:

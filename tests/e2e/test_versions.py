@@ -111,6 +111,9 @@ def edit_boilerplate(tree: lxml.html.HtmlElement, phase: int) -> None:
         f'<span class="comment-count">{phase * 7} comments</span></div>'
     )
     body.insert(0, chrome)
+    # a counter inside the article itself, between two of its paragraphs
+    count = lxml.html.fragment_fromstring(f'<p class="comments-count">{phase * 5} comments</p>')
+    long_paragraphs(tree)[1].addnext(count)
 
 
 def edit_flipflop(tree: lxml.html.HtmlElement, phase: int) -> None:

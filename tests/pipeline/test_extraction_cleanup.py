@@ -9,6 +9,7 @@ from pipeline.extraction import extract_article, generic
 from pipeline.extraction.agreement import coverage, shingle_set, trim_unconfirmed_tail
 from pipeline.extraction.cleanup import (
     drop_consent_lines,
+    drop_counter_lines,
     drop_duplicate_lines,
     drop_link_tail,
     drop_pointer_lines,
@@ -72,6 +73,24 @@ def test_drops_headline_line(first: str) -> None:
 def test_keeps_line_that_only_starts_like_the_headline() -> None:
     text = "Night buses are a lifeline for shift workers across the whole city, they say.\nMore."
     assert drop_title_lines(text, ["Night buses"]) == text
+
+
+@pytest.mark.parametrize(
+    "counter",
+    ["12 comments", "Comments (12)", "View all 1,204 comments", "1.2K shares", "No comments",
+     "12 Kommentare", "345 views", "Read 3 comments \u00bb"],
+)  # fmt: skip
+def test_drops_counter_lines_anywhere_in_the_text(counter: str) -> None:
+    text = "\n".join([PARAGRAPHS[0], counter, PARAGRAPHS[1]])
+    assert drop_counter_lines(text) == "\n".join(PARAGRAPHS[:2])
+
+
+@pytest.mark.parametrize(
+    "line", ["No comment.", "He said 12 comments were deleted.", "12 Views on the Budget", "2023"]
+)
+def test_keeps_lines_that_only_mention_a_count(line: str) -> None:
+    text = "\n".join([PARAGRAPHS[0], line, PARAGRAPHS[1]])
+    assert drop_counter_lines(text) == text
 
 
 def test_drops_pointers_to_other_articles() -> None:
