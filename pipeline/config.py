@@ -11,10 +11,12 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+from storage.query import QuerySyntaxError, parse_query
 
 DEFAULT_CONFIG_NAME = "newsmon.toml"
 DEFAULT_SCHEDULE: tuple[tuple[timedelta, timedelta], ...] = (
@@ -236,6 +238,31 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     )
 
 
+def _story_time(reader: _Reader, row: Mapping[str, Any], prefix: str, name: str) -> str | None:
+    """A story's ``since``/``until``: a TOML date or date-time, or an ISO 8601 string."""
+    if name not in row:
+        return None
+    value = row[name]
+    key = f"{prefix}.{name}"
+    if isinstance(value, date):  # datetime is a date too
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ConfigError(reader.path, key, f"expected a date, got {_kind(value)}")
+    text = value.strip()
+    try:
+        _as_datetime(text)
+    except ValueError:
+        raise ConfigError(
+            reader.path, key, f"not a date: {text!r} (use e.g. 2023-11-01 or 2023-11-01T12:00Z)"
+        ) from None
+    return text
+
+
+def _as_datetime(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return parsed.replace(tzinfo=None)
+
+
 def _parse_flat(reader: _Reader, table: Mapping[str, Any], section: str, cls: type[T]) -> T:
     """A section of scalar keys, typed after the defaults of the dataclass ``cls``."""
     defaults = cls()
@@ -369,14 +396,17 @@ def _parse_stories(
         for outlet in story_outlets:
             if outlet.casefold() not in known_outlets:
                 raise ConfigError(reader.path, f"{key}.outlets", f"unknown outlet {outlet!r}")
+        query = reader.non_empty_str(row.get("query"), f"{key}.query")
+        try:
+            parse_query(query)
+        except QuerySyntaxError as exc:
+            raise ConfigError(reader.path, f"{key}.query", f"{exc} in {query!r}") from None
+        since = _story_time(reader, row, key, "since")
+        until = _story_time(reader, row, key, "until")
+        if since and until and _as_datetime(since) > _as_datetime(until):
+            raise ConfigError(reader.path, f"{key}.until", f"{until!r} is before since {since!r}")
         stories.append(
-            StoryConfig(
-                name=name,
-                query=reader.non_empty_str(row.get("query"), f"{key}.query"),
-                outlets=story_outlets,
-                since=reader.optional(row, key, "since", str),
-                until=reader.optional(row, key, "until", str),
-            )
+            StoryConfig(name=name, query=query, outlets=story_outlets, since=since, until=until)
         )
     return tuple(stories)
 

@@ -124,6 +124,38 @@ def test_story_outlets_must_be_configured(tmp_path: Path) -> None:
         load_config(write(tmp_path, text))
 
 
+OUTLET_A = '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+
+
+@pytest.mark.parametrize(
+    ("story", "key", "problem"),
+    [
+        ('query = "(("', "stories[0].query", "in '(('"),
+        ('query = "x"\nsince = "yesterday"', "stories[0].since", "not a date: 'yesterday'"),
+        ('query = "x"\nuntil = 5', "stories[0].until", "expected a date, got an integer"),
+        (
+            'query = "x"\nsince = 2023-11-02\nuntil = "2023-11-01"',
+            "stories[0].until",
+            "is before since",
+        ),
+    ],
+)
+def test_a_story_that_could_never_match_is_a_config_error(
+    tmp_path: Path, story: str, key: str, problem: str
+) -> None:
+    path = write(tmp_path, OUTLET_A + f'[[stories]]\nname = "S"\n{story}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: {key}: ")
+    assert problem in str(caught.value)
+
+
+def test_story_dates_may_be_toml_dates_or_iso_strings(tmp_path: Path) -> None:
+    story = 'query = "x"\nsince = 2023-11-01\nuntil = "2023-11-30T18:00Z"'
+    config = load_config(write(tmp_path, OUTLET_A + f'[[stories]]\nname = "S"\n{story}\n'))
+    assert (config.stories[0].since, config.stories[0].until) == ("2023-11-01", "2023-11-30T18:00Z")
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), ("1w", 604800), ("0s", 0)],
