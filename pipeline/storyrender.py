@@ -18,7 +18,9 @@ console = Console(highlight=False, soft_wrap=True)
 def print_story_list(reports: Sequence[StoryReport]) -> None:
     """One row per story: kind, outlets covering it, articles, who was first."""
     if not reports:
-        console.print("No stories yet (configure [[stories]] or crawl several outlets).")
+        console.print(
+            "No stories yet (configure [[stories]] or crawl several outlets).", markup=False
+        )
         return
     table = Table(title="Stories", title_justify="left")
     for column in ("story", "kind", "outlets", "articles", "first"):

@@ -58,6 +58,15 @@ _PG_MAX_TSVECTOR_BYTES = 1_000_000  # PostgreSQL rejects a tsvector over 1 MiB; 
 _SNIPPET_WORDS = 16
 
 
+class UnknownNameError(LookupError):
+    """A search filter names an outlet or story the database does not have (a user error)."""
+
+    def __init__(self, kind: str, name: str, known: Sequence[str]) -> None:
+        self.kind, self.name, self.known = kind, name, list(known)
+        listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") or "none yet"
+        super().__init__(f"no {kind} named {name!r} (known: {listed})")
+
+
 @dataclass(frozen=True)
 class SearchHit:
     article_id: int
@@ -168,10 +177,11 @@ def search_articles(
 
     Raises:
         QuerySyntaxError: the query is malformed; the message is meant for the user.
+        UnknownNameError: ``outlets`` or ``story`` names one the database does not have.
     """
     parsed = parse_query(query) if isinstance(query, str) else query
     conditions = _filters(session, outlets, story, since, until)
-    if conditions is None or limit <= 0:
+    if limit <= 0:
         return []
     sqlite = is_sqlite(session)
     statement = _sqlite_statement(parsed) if sqlite else _postgres_statement(parsed)
@@ -241,17 +251,17 @@ def _filters(
     since: datetime | None,
     until: datetime | None,
 ) -> list[ColumnElement[bool]] | None:
-    """WHERE conditions for the filters, or None when a named outlet or story does not exist."""
+    """WHERE conditions for the filters.
+
+    Raises:
+        UnknownNameError: a named outlet or story is not in the database.
+    """
     conditions: list[ColumnElement[bool]] = []
     if outlets:
-        outlet_ids = _ids_by_name(session, Outlet.id, Outlet.name, outlets)
-        if not outlet_ids:
-            return None
+        outlet_ids = _ids_by_name(session, Outlet.id, Outlet.name, outlets, "outlet")
         conditions.append(Article.outlet_id.in_(outlet_ids))
     if story is not None:
-        story_ids = _ids_by_name(session, Story.id, Story.name, [story])
-        if not story_ids:
-            return None
+        story_ids = _ids_by_name(session, Story.id, Story.name, [story], "story")
         members = select(ArticleStory.article_id).where(ArticleStory.story_id.in_(story_ids))
         conditions.append(Article.id.in_(members))
     published = func.coalesce(Article.published_at, Article.first_seen_at)
@@ -263,15 +273,19 @@ def _filters(
 
 
 def _ids_by_name(
-    session: Session, id_column: Any, name_column: Any, names: Sequence[str]
+    session: Session, id_column: Any, name_column: Any, names: Sequence[str], kind: str
 ) -> list[int]:
-    """Ids whose name is one of ``names``, ignoring case.
+    """Ids whose name is one of ``names``, ignoring case; every name must exist.
 
     Compared in Python: SQLite's ``lower()`` knows only ASCII, and outlets and stories are few.
     """
-    wanted = {name.casefold() for name in names}
-    rows = session.execute(select(id_column, name_column))
-    return [row_id for row_id, name in rows if name.casefold() in wanted]
+    known = {name.casefold(): (row_id, name) for row_id, name in session.execute(
+        select(id_column, name_column)
+    )}  # fmt: skip
+    for name in names:
+        if name.casefold() not in known:
+            raise UnknownNameError(kind, name, sorted(n for _, n in known.values()))
+    return [known[name.casefold()][0] for name in names]
 
 
 def _execute(session: Session, statement: Select[Any]) -> Sequence[Any]:

@@ -93,10 +93,11 @@ class NewsmonGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from pipeline.crawl import CrawlFailed
         from storage.query import QuerySyntaxError
+        from storage.search import UnknownNameError
 
         try:
             return super().invoke(ctx)
-        except (ConfigError, DatabaseUrlError, QuerySyntaxError) as exc:
+        except (ConfigError, DatabaseUrlError, QuerySyntaxError, UnknownNameError) as exc:
             raise UserError(str(exc)) from None
         except CrawlFailed as exc:
             _fail(str(exc))

@@ -11,11 +11,7 @@ from typing import IO, Any
 
 import click
 
-from pipeline.cli.app import (
-    AppContext,
-    cli,
-    open_session,
-)
+from pipeline.cli.app import AppContext, UserError, cli, open_session
 
 
 @cli.command()
@@ -40,18 +36,32 @@ def export(app: AppContext, fmt: str, output: str | None) -> None:
 
     target = Path(output) if output else None
     partial = target.with_name(target.name + ".partial") if target else None
-    stream = partial.open("w", encoding="utf-8", newline="") if partial else sys.stdout
+    stream = _open_output(partial) if partial else sys.stdout
     count = 0
+    done = False
     try:
         with open_session(app) as session:
             records = (article_record(a) for a in iter_articles(session))
             count = _write_records(records, fmt, stream)
+        done = True
     finally:
         if partial is not None:
             stream.close()
+            if not done:  # a failed export leaves neither a half file nor its .partial
+                partial.unlink(missing_ok=True)
     if partial is not None and target is not None:
         partial.replace(target)
         click.echo(f"Exported {count} articles to {target}", err=True)
+
+
+def _open_output(path: Path) -> IO[str]:
+    """The file written to until the export is complete (then renamed), or a user error."""
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        folder = path.parent
+        problem = "no such directory" if not folder.is_dir() else exc.strerror or str(exc)
+        raise UserError(f"--output: cannot write to {folder}: {problem}") from None
 
 
 CSV_COLUMNS = ["id", "outlet", "url", "title", "authors", "published_at", "first_seen_at",

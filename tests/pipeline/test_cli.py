@@ -75,6 +75,23 @@ def test_search_is_accent_insensitive_and_filters_by_outlet(db: str) -> None:
     assert run("--db", db, "search", "cafe", "--outlet", "Axios", "--json")[1] == ""
 
 
+@pytest.mark.parametrize(
+    ("option", "problem"),
+    [
+        ("--outlet", "no outlet named 'Nope' (known: Axios, Politico)"),
+        ("--story", "no story named 'Nope'"),
+    ],
+)
+def test_search_filter_naming_nothing_known_is_a_user_error(
+    db: str, option: str, problem: str
+) -> None:
+    code, out, err = run("--db", db, "search", "memo", option, "Nope")
+    assert (code, out) == (2, "")
+    assert err == f"newsmon: error: {problem}" + (
+        " (known: none yet)\n" if option == "--story" else "\n"
+    )
+
+
 def test_search_without_hits_exits_zero(db: str) -> None:
     code, out, _ = run("--db", db, "search", "nothingmatchesthis")
     assert code == 0
@@ -126,6 +143,23 @@ def test_export_jsonl_matches_the_contract(db: str, tmp_path: Path) -> None:
     (version,) = first["versions"]
     assert {"number", "fetched_at", "title", "text", "content_hash"} <= set(version)
     assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_export_into_a_missing_folder_is_a_user_error(db: str, tmp_path: Path) -> None:
+    code, _, err = run("--db", db, "export", "--output", str(tmp_path / "nowhere" / "out.csv"))
+    assert code == 2
+    assert (
+        err
+        == f"newsmon: error: --output: cannot write to {tmp_path / 'nowhere'}: no such directory\n"
+    )
+
+
+def test_a_failed_export_leaves_no_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    code, _, err = run("--db", f"sqlite:///{tmp_path / 'none.db'}", "export", "-o", str(target))
+    assert code == 2
+    assert "newsmon init" in err
+    assert list(tmp_path.glob("out.jsonl*")) == []
 
 
 def test_export_csv_has_one_row_per_article(db: str) -> None:
@@ -209,3 +243,9 @@ def test_every_command_is_found_without_loading_its_module_first() -> None:
     assert set(cli.commands) == set(COMMAND_MODULES)
     for name, module in COMMAND_MODULES.items():
         assert cli.commands[name].callback.__module__ == f"pipeline.cli.{module}"  # type: ignore[union-attr]
+
+
+def test_stories_without_any_says_how_to_configure_one(db: str) -> None:
+    code, out, _ = run("--db", db, "stories")
+    assert code == 0
+    assert "configure [[stories]]" in out

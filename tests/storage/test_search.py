@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage.blobs import pack
 from storage.models import Article, ArticleStory, Outlet, Story, Version
 from storage.query import QuerySyntaxError, Term, matches, parse_query
-from storage.search import index_article, remove_from_index, search_articles
+from storage.search import UnknownNameError, index_article, remove_from_index, search_articles
 
 _serial = itertools.count(1)
 
@@ -152,16 +152,19 @@ def test_snippet_falls_back_to_the_title(db_session: Session) -> None:
     assert hit.snippet == "[Ceasefire] agreed"
 
 
-def test_outlet_filter_is_case_insensitive(db_session: Session) -> None:
+def test_outlet_filter_is_case_insensitive_and_names_must_exist(db_session: Session) -> None:
     wire = add_article(db_session, "Wire", "Gaza", "Text.")
     times = add_article(db_session, "The Times", "Gaza", "Text.")
 
     assert ids(db_session, "gaza", outlets=["the times"]) == {times}
     assert ids(db_session, "gaza", outlets=["WIRE", "The Times"]) == {wire, times}
-    assert ids(db_session, "gaza", outlets=["Nobody"]) == set()
+    with pytest.raises(
+        UnknownNameError, match=r"no outlet named 'Nobody' \(known: The Times, Wire\)"
+    ):
+        ids(db_session, "gaza", outlets=["Wire", "Nobody"])
 
 
-def test_story_filter(db_session: Session) -> None:
+def test_story_filter_takes_an_existing_story(db_session: Session) -> None:
     inside = add_article(db_session, "Wire", "Gaza talks", "Text.")
     add_article(db_session, "Wire", "Gaza aid", "Text.")
     story = Story(name="Gaza ceasefire", query="gaza")
@@ -171,7 +174,8 @@ def test_story_filter(db_session: Session) -> None:
     db_session.flush()
 
     assert ids(db_session, "gaza", story="gaza ceasefire") == {inside}
-    assert ids(db_session, "gaza", story="no such story") == set()
+    with pytest.raises(UnknownNameError, match="no story named 'no such story'"):
+        ids(db_session, "gaza", story="no such story")
 
 
 def test_since_and_until_use_first_seen_when_publication_is_unknown(db_session: Session) -> None:
