@@ -279,8 +279,7 @@ class FetchLogMiddleware:
             "handle_httpstatus_list", ()
         )
         if not (request.meta.get(KIND) == "article" and handled):
-            error = None if response.status < 400 else response_status_message(response.status)
-            self._report(request, response=response, error=error)
+            self._report(request, response=response, error=_status_error(request, response))
         return response
 
     def process_exception(
@@ -296,9 +295,31 @@ class FetchLogMiddleware:
         self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
 
 
+def _status_error(request: Request, response: Response) -> str | None:
+    """The fetch log's error for a status: none below 400, and none for a robots.txt that is
+    not there (a 4xx robots.txt allows everything, RFC 9309 section 2.3.1.3)."""
+    if response.status < 400:
+        return None
+    if response.status < 500 and urlparse_cached(request).path == "/robots.txt":
+        return None
+    return response_status_message(response.status)
+
+
 def describe_exception(exception: BaseException) -> str:
     """One readable line for a download failure (Twisted's reprs are long and nested)."""
     name = type(exception).__name__
+    reasons = getattr(exception, "reasons", None)
+    if isinstance(reasons, list) and reasons:
+        # twisted.web's ResponseNeverReceived/ResponseFailed: a list of Failures, whose repr
+        # would be the message; describe what they wrap instead
+        inner = "; ".join(
+            dict.fromkeys(describe_exception(getattr(r, "value", r)) for r in reasons)
+        )
+        return inner if name == "ResponseNeverReceived" else f"response cut off: {inner}"
+    if name == "ConnectionLost":
+        return "connection lost (the server dropped it)"
+    if name == "ConnectionDone":
+        return "connection closed by the server"
     text = str(exception).strip()
     if "Connection was refused" in text or name == "ConnectionRefusedError":
         return "connection refused"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -10,14 +9,17 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from storage.models import Article, CrawlRunOutlet, Fetch, Version
+    from storage.models import Article, CrawlRunOutlet, Version
+    from storage.runs import FailedFetch
 
 console = Console(highlight=False, soft_wrap=True)
 
 
 def print_crawl_summary(
-    rows: Sequence[tuple[str, CrawlRunOutlet]], errors: Sequence[Fetch]
+    rows: Sequence[tuple[str, CrawlRunOutlet]], errors: Sequence[FailedFetch]
 ) -> None:
+    """The per-outlet counts, then the URLs the crawl never got (a retry that worked is no
+    error) and each outlet's other errors."""
     table = Table(title="Crawl summary", title_justify="left")
     columns = ("outlet", "discovered", "fetched", "new articles", "new versions", "unchanged")
     for column in (*columns, "errors"):
@@ -36,15 +38,19 @@ def print_crawl_summary(
         table.add_row(name, *(str(v) for v in values), style="red" if row.errors else None)
     table.add_row("total", *(str(v) for v in totals), style="bold")
     console.print(table)
-    failing = [(name, row.last_error) for name, row in rows if row.errors and row.last_error]
-    if failing or errors:
+    lines = [
+        f"{failed.outlet or '?'}: {failed.url}: {failed.error}"
+        + (f" ({failed.attempts} attempts)" if failed.attempts > 1 else "")
+        for failed in errors[:20]
+    ]
+    listed = {failed.outlet for failed in errors}
+    for name, row in rows:  # an outlet whose errors left no failed request (robots.txt 5xx)
+        if row.errors and row.last_error and name not in listed:
+            lines.insert(0, f"{name}: {row.last_error}")
+    if lines:
         console.print("Errors:", style="bold red")
-        for name, message in failing:
-            console.print(f"  {name}: {message}", markup=False)
-        attempts = Counter(f"{fetch.url}: {fetch.error}" for fetch in errors)
-        for line, count in list(attempts.items())[:20]:
-            suffix = f" ({count} attempts)" if count > 1 else ""
-            console.print(f"  {line}{suffix}", markup=False)
+        for line in lines:
+            console.print(f"  {line}", markup=False)
 
 
 def print_search_hits(hits: Sequence[Any]) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import String, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
 from storage.repository import get_or_create_outlet, url_owners
@@ -152,12 +152,40 @@ def run_summary(session: Session, run_id: int) -> list[tuple[str, CrawlRunOutlet
     return [(name, row) for name, row in rows]
 
 
-def fetch_errors(session: Session, run_id: int, limit: int = 50) -> list[Fetch]:
-    return list(
-        session.scalars(
-            select(Fetch)
-            .where(Fetch.run_id == run_id, Fetch.error.is_not(None))
-            .order_by(Fetch.id)
-            .limit(limit)
+@dataclass(frozen=True, slots=True)
+class FailedFetch:
+    """A URL the run never got: its last error and how many attempts failed."""
+
+    outlet: str | None
+    url: str
+    error: str
+    attempts: int
+
+
+def fetch_errors(session: Session, run_id: int, limit: int = 50) -> list[FailedFetch]:
+    """The run's failed URLs, first failure first; a URL that a retry (or any later request of
+    the run) fetched without an error is not among them."""
+    succeeded = aliased(Fetch)
+    recovered = (
+        select(succeeded.id)
+        .where(
+            succeeded.run_id == run_id,
+            succeeded.url == Fetch.url,
+            succeeded.error.is_(None),
         )
+        .exists()
     )
+    rows = session.execute(
+        select(Outlet.name, Fetch.url, Fetch.error)
+        .outerjoin(Outlet, Outlet.id == Fetch.outlet_id)
+        .where(Fetch.run_id == run_id, Fetch.error.is_not(None), ~recovered)
+        .order_by(Fetch.id)
+    )
+    failed: dict[str, FailedFetch] = {}
+    for outlet, url, error in rows:
+        earlier = failed.get(url)
+        if earlier is None and len(failed) >= limit:
+            continue
+        attempts = earlier.attempts + 1 if earlier else 1
+        failed[url] = FailedFetch(outlet, url, error, attempts)
+    return list(failed.values())

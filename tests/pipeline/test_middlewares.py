@@ -1,4 +1,4 @@
-"""Downloader middlewares that replace Scrapy's: same decisions, less work per page."""
+"""Downloader middlewares: Scrapy's decisions with less work per page, and the fetch log."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
+from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-from pipeline.middlewares import PrecheckedMetaRefreshMiddleware
+from pipeline.middlewares import (
+    FetchLogMiddleware,
+    PrecheckedMetaRefreshMiddleware,
+    describe_exception,
+)
+from pipeline.signals import FetchRecord, fetch_recorded
 
 PAGE = "https://coast.example/ferries"
 FILLER = "<p>" + "The harbour authority approved the new timetable. " * 40 + "</p>"
@@ -58,3 +66,37 @@ def test_utf16_pages_get_scrapys_full_check(middleware: PrecheckedMetaRefreshMid
     assert isinstance(result, Request)
     assert isinstance(scrapys, Request)
     assert result.url == scrapys.url
+
+
+def test_a_dropped_connection_is_described_without_twisted_reprs() -> None:
+    lost = ConnectionLost("Connection lost.")
+    assert describe_exception(ResponseNeverReceived([Failure(lost)])) == (
+        "connection lost (the server dropped it)"
+    )
+    assert describe_exception(ResponseFailed([Failure(ConnectionDone())])) == (
+        "response cut off: connection closed by the server"
+    )
+    assert describe_exception(ConnectionRefusedError()) == "connection refused"
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "error"),
+    [
+        ("https://coast.example/robots.txt", 404, None),  # no robots.txt: everything allowed
+        ("https://coast.example/robots.txt", 503, "503 Service Unavailable"),
+        ("https://coast.example/feed.xml", 404, "404 Not Found"),
+        ("https://coast.example/feed.xml", 304, None),
+    ],
+)
+def test_the_fetch_log_records_an_error_only_for_a_failure(
+    url: str, status: int, error: str | None
+) -> None:
+    crawler = get_crawler()
+    records: list[FetchRecord] = []
+    def collect(record: FetchRecord) -> None:  # a local name: receivers are weak references
+        records.append(record)
+
+    crawler.signals.connect(collect, signal=fetch_recorded)
+    response = HtmlResponse(url, status=status, body=b"", request=Request(url))
+    FetchLogMiddleware.from_crawler(crawler).process_response(Request(url), response)
+    assert [(r.status, r.error) for r in records] == [(status, error)]

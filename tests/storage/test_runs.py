@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from storage.merge import merge_articles
 from storage.models import Article, Fetch
 from storage.repository import ArticleSnapshot, create_article
-from storage.runs import add_fetches, start_run
+from storage.runs import FailedFetch, add_fetches, fetch_errors, start_run
 
 FIRST = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
@@ -104,4 +104,25 @@ def test_fetches_of_an_article_merged_away_meanwhile_go_to_the_article_kept(
         ("https://coast.example/fares", other.id),
         ("https://coast.example/ferries?print=1", kept.id),
         ("https://coast.example/gone", None),
+    ]
+
+
+def test_failed_urls_leave_out_requests_a_retry_recovered(db_session: Session) -> None:
+    run = start_run(db_session)
+
+    def fetch(url: str, error: str | None, minutes: int) -> dict[str, object]:
+        at = FIRST + timedelta(minutes=minutes)
+        status = 500 if error else 200
+        return {"url": url, "outlet": "Coast News", "kind": "page", "fetched_at": at,
+                "status": status, "error": error}  # fmt: skip
+
+    down, flaky = "https://coast.example/down", "https://coast.example/flaky"
+    add_fetches(db_session, run.id, [
+        fetch(down, "500 Internal Server Error", 0), fetch(flaky, "500 Internal Server Error", 0),
+        fetch(down, "500 Internal Server Error", 1), fetch(flaky, None, 1),
+        fetch(down, "connection refused", 2),
+    ])  # fmt: skip
+
+    assert fetch_errors(db_session, run.id) == [
+        FailedFetch("Coast News", down, "connection refused", attempts=3)
     ]
