@@ -65,7 +65,15 @@ class SitemapContent:
 
 
 class NotAFeed(ValueError):
-    """The body is not an RSS/Atom feed."""
+    """The body is not an RSS/Atom feed.
+
+    ``advertised``: when it is an HTML page (a site's front page given as its feed), the feeds
+    that page links to with ``<link rel="alternate" type="application/rss+xml">``.
+    """
+
+    def __init__(self, message: str, advertised: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.advertised = list(advertised)
 
 
 class NotASitemap(ValueError):
@@ -97,14 +105,53 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
 
 
 def feed_links(body: bytes, base_url: str) -> list[Link]:
-    """Article links of a feed; a sitemap given as a feed is read as one."""
+    """Article links of a feed; a sitemap given as a feed is read as one.
+
+    Raises:
+        NotAFeed: neither; for an HTML page, with the feeds it advertises.
+    """
     try:
         return parse_feed(body, base_url)
     except NotAFeed as exc:
         try:
             return parse_sitemap(body, base_url).links
         except NotASitemap:
+            pass
+        if not _HTML_START.match(body[:1024]):
             raise exc from None
+        advertised = advertised_feeds(body, base_url)
+        problem = "an HTML page, not a feed" + ("" if advertised else ", and it names no feed")
+        raise NotAFeed(problem, advertised) from None
+
+
+_HTML_START = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head)\b", re.I | re.S
+)
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+xml")
+
+
+def advertised_feeds(body: bytes | str, page_url: str) -> list[str]:
+    """The RSS/Atom feeds an HTML page names in ``<link rel="alternate" type="...">`` (feed
+    autodiscovery, as browsers and feed readers do it), absolute, in page order."""
+    try:
+        document = html.fromstring(body)
+    except (etree.ParserError, ValueError):
+        return []
+    base = get_base_url(
+        body if isinstance(body, str) else body.decode("utf-8", "replace"), page_url
+    )
+    feeds: list[str] = []
+    for link in document.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().split(";")[0].strip()
+        if "alternate" in rel and kind in _FEED_TYPES:
+            try:
+                url = absolute_url(base, link.get("href"))
+            except ValueError:  # a malformed href ("http://[::1")
+                continue
+            if url and url not in feeds:
+                feeds.append(url)
+    return feeds
 
 
 def parse_sitemap(body: bytes, base_url: str) -> SitemapContent:

@@ -69,6 +69,8 @@ class NewsSpider(Spider):
         spider.recheck = settings.get("NEWSMON_RECHECK")
         spider.rechecked: set[int] = set()
         spider.seen: set[str] = set()
+        # configured feeds and those found on an HTML page given as a feed: each read once
+        spider.feeds_requested = {url for outlet in chosen for url in outlet.feeds}
         spider.listed_as: dict[str, set[str]] = {}
         spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
         spider.expects_extraction = False
@@ -159,12 +161,34 @@ class NewsSpider(Spider):
         try:
             links = await self._parsed(feed_links, response)
         except NotAFeed as exc:
-            self._count_error(outlet.name, f"{response.url}: {exc}")
+            feeds = [u for u in exc.advertised if outlet.owns_host(host_of(u))]
+            if not feeds:
+                self._count_error(outlet.name, f"{response.url}: {exc}")
+                return
+            for request in self._advertised_feeds(response, outlet, feeds):
+                yield request
             return
         for link in links:
             for request in self._consider(link, outlet, via="feed"):
                 yield request
         self._listing_read(response, outlet, "feed")
+
+    def _advertised_feeds(
+        self, response: Response, outlet: OutletConfig, feeds: list[str]
+    ) -> Iterator[Request]:
+        """A feed URL that answers with an HTML page (the site, not its feed): read the feeds
+        the page names instead, as a feed reader would, and say so in the log."""
+        new = [u for u in feeds if u not in self.feeds_requested]
+        self.logger.warning(
+            "%s: %s is an HTML page, not a feed; reading the feed(s) it names: %s",
+            outlet.name,
+            response.url,
+            ", ".join(feeds),
+        )
+        for url in new:
+            self.feeds_requested.add(url)
+            self.crawler.stats.inc_value("newsmon/feeds_autodiscovered")
+            yield self._listing_request(url, outlet, "feed", self.parse_feed)
 
     async def parse_sitemap(self, response: Response) -> AsyncIterator[Any]:
         outlet = self._outlet_of(response)

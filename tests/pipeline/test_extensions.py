@@ -36,7 +36,7 @@ def test_a_304_lets_the_delay_shrink_like_a_200_and_an_error_does_not(
 ) -> None:
     """A recheck pass is mostly 304s: they are real answers and must let the outlet's delay
     come down, while an error page's short latency must not."""
-    slot = Slot(concurrency=2, delay=2.0, randomize_delay=False)
+    slot = Slot(concurrency=2, delay=2.0, jitter=0)
     response = Response("http://127.0.0.2/a", status=status)
     throttle._adjust_delay(slot, 0.02, response)
     assert (slot.delay == 2.0) is slows_down_only

@@ -93,6 +93,7 @@ def test_the_fetch_log_records_an_error_only_for_a_failure(
 ) -> None:
     crawler = get_crawler()
     records: list[FetchRecord] = []
+
     def collect(record: FetchRecord) -> None:  # a local name: receivers are weak references
         records.append(record)
 

@@ -10,6 +10,8 @@ import pytest
 from spiders.discovery import (
     NotAFeed,
     NotASitemap,
+    advertised_feeds,
+    feed_links,
     looks_like_article_url,
     parse_feed,
     parse_sitemap,
@@ -193,3 +195,22 @@ def test_section_links_stay_in_domain_and_skip_non_articles() -> None:
 )
 def test_article_url_heuristic(url: str, expected: bool) -> None:
     assert looks_like_article_url(url) is expected
+
+
+def test_an_html_page_names_its_feeds_for_autodiscovery() -> None:
+    page = (
+        b'\xef\xbb\xbf<!-- cms --><!doctype html><html><head><base href="https://news.example/en/">'
+        b'<link rel="alternate" type="application/rss+xml; charset=utf-8" href="rss.xml">'
+        b'<link rel="Alternate" type="application/atom+xml" href="//news.example/atom">'
+        b'<link rel="alternate" hreflang="de" href="https://news.example/de/">'
+        b'<link rel="alternate" type="application/rss+xml" href="http://[::1">'
+        b"</head><body></body></html>"
+    )
+    assert advertised_feeds(page, "https://news.example/") == [
+        "https://news.example/en/rss.xml",
+        "https://news.example/atom",
+    ]
+    with pytest.raises(NotAFeed) as caught:
+        feed_links(page, "https://news.example/")
+    assert str(caught.value) == "an HTML page, not a feed"
+    assert caught.value.advertised == advertised_feeds(page, "https://news.example/")

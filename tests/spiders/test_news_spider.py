@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -167,7 +168,32 @@ def test_a_feed_is_read_off_the_reactor_into_article_requests(tmp_path: Path) ->
 
 def test_a_broken_feed_is_counted_with_its_reason(tmp_path: Path) -> None:
     spider = make_spider(tmp_path)
-    assert parsed(spider, "https://news.example/feed", b"<html><p>gone</p></html>") == []
+    assert parsed(spider, "https://news.example/feed", b"{not: xml}") == []
     stats = spider.crawler.stats
     assert stats.get_value("newsmon/outlet/N/errors") == 1
     assert "not an RSS/Atom feed" in stats.get_value("newsmon/outlet/N/last_error")
+
+
+def test_an_html_page_given_as_a_feed_is_an_error_saying_so(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    assert parsed(spider, "https://news.example/feed", b"<html><p>gone</p></html>") == []
+    assert spider.crawler.stats.get_value("newsmon/outlet/N/last_error") == (
+        "https://news.example/feed: an HTML page, not a feed, and it names no feed"
+    )
+
+
+def test_the_feeds_an_html_page_names_are_read_instead(tmp_path: Path) -> None:
+    spider = make_spider(tmp_path)
+    page = (
+        b"<!DOCTYPE html><html><head><title>News</title>"
+        b'<link rel="alternate" type="application/rss+xml" href="/rss/politics.xml">'
+        b'<link rel="alternate" type="application/atom+xml" href="https://elsewhere.example/a">'
+        b'<link rel="stylesheet" href="/style.css"></head><body><p>Front page</p></body></html>'
+    )
+    (request,) = parsed(spider, "https://news.example/", page)
+    assert isinstance(request, Request)
+    assert request.url == "https://news.example/rss/politics.xml"
+    assert request.callback == spider.parse_feed
+    assert not spider.crawler.stats.get_value("newsmon/outlet/N/errors")
+    spider.listing_parser = ThreadPoolExecutor(1)  # ``parsed`` shut the first one down
+    assert parsed(spider, "https://news.example/", page) == []  # each feed is read once
