@@ -238,6 +238,20 @@ def page_language(tree: HtmlElement) -> str | None:
     return None
 
 
+def jsonld_language(articles: list[dict[str, Any]]) -> str | None:
+    """The ``inLanguage`` of the page's JSON-LD article (a tag, or a Language object)."""
+    for obj in articles:
+        value = obj.get("inLanguage")
+        if isinstance(value, dict):
+            value = value.get("alternateName") or value.get("name")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        language = normalize_language(value if isinstance(value, str) else None)
+        if language is not None:
+            return language
+    return None
+
+
 def normalize_language(value: str | None) -> str | None:
     """``"en-US"``, ``"en_GB"``, ``"EN"`` -> ``"en"``; None when it is not a language tag."""
     match = _LANG_RE.match((value or "").strip().split(",")[0].strip())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
@@ -167,6 +168,40 @@ def test_bare_date_becomes_midnight_utc() -> None:
 def test_language_falls_back_to_og_locale() -> None:
     head = '<meta property="og:locale" content="pt_BR">'
     assert extract_article(article_page(head, lang=""), url="https://a.example/").language == "pt"
+
+
+@pytest.mark.parametrize(
+    ("case", "language"),
+    [("wday.ru/model-boitsya-starosti", "ru"), ("note100yen.com/kindle-shortcut-key", "ja"),
+     ("npr.org/plumbers-substitute-teachers", "en")],
+)  # fmt: skip
+def test_language_is_read_from_the_text_when_the_page_states_none(case: str, language: str) -> None:
+    html = (FIXTURES / f"{case}.html").read_text("utf-8")
+    unstated = re.sub(
+        r'\s(?:xml:)?lang="[^"]*"|<meta[^>]+(?:og:locale|[Ll]anguage)[^>]*>', "", html
+    )
+    assert 'lang="' not in unstated
+    url = json.loads((FIXTURES / f"{case}.json").read_text("utf-8"))["url"]
+    assert extract_article(unstated.encode(), url=url).language == language
+
+
+def test_the_stated_language_wins_over_the_text() -> None:
+    # an English text on a page that says German: the publisher's word is kept (language.py)
+    assert extract_article(article_page(lang="de")).language == "de"
+
+
+def test_language_falls_back_to_json_ld_in_language() -> None:
+    jsonld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", '
+        '"headline": "Night buses reach the north", "inLanguage": "nl-BE"}</script>'
+    )
+    assert extract_article(article_page(jsonld, lang="")).language == "nl"
+
+
+def test_a_short_text_in_no_stated_language_has_none() -> None:
+    from pipeline.extraction.language import detect_language
+
+    assert detect_language("The council voted on Tuesday.") is None
 
 
 def test_canonical_url_falls_back_to_og_url() -> None:
