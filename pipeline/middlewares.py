@@ -20,7 +20,8 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
@@ -293,6 +294,38 @@ class FetchLogMiddleware:
     ) -> None:
         record = FetchRecord.from_exchange(request, response=response, error=error)
         self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+
+
+class CallbackErrorMiddleware:
+    """A spider middleware: a feed, sitemap, section or article page that the spider's code
+    cannot read (a page nobody foresaw, or a bug) becomes that outlet's recorded error, with
+    the URL and the reason, in the fetch log and the crawl summary; the rest of the crawl goes
+    on. Without it Scrapy only logs a traceback, and the outlet's pass looks complete."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CallbackErrorMiddleware:
+        return cls(crawler)
+
+    def process_spider_exception(
+        self, response: Response, exception: Exception, spider: Spider | None = None
+    ) -> list[Any] | None:
+        if isinstance(exception, HttpError | CloseSpider):
+            return None  # Scrapy's own handling: a non-2xx status is in the fetch log already
+        reason = f"could not be read: {type(exception).__name__}: {exception}"
+        request = response.request
+        outlet = request.meta.get(OUTLET) if request is not None else None
+        logger.error("%s: %s %s", outlet, response.url, reason, exc_info=exception)
+        if request is not None:
+            record = FetchRecord.from_exchange(request, response=response, error=reason)
+            self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+        if outlet and self.crawler.stats is not None:
+            prefix = f"newsmon/outlet/{outlet}/"
+            self.crawler.stats.inc_value(prefix + "errors")
+            self.crawler.stats.set_value(prefix + "last_error", f"{response.url}: {reason}")
+        return []
 
 
 def _status_error(request: Request, response: Response) -> str | None:

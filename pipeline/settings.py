@@ -68,6 +68,7 @@ SPIDER_MIDDLEWARES = {
     "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
     "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
     "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+    "pipeline.middlewares.CallbackErrorMiddleware": 950,
 }
 # Scrapy imports every class of EXTENSIONS_BASE, even one disabled with None (the remote
 # control's aiohttp alone takes 0.1 s at each crawl's start): these are removed from the base.

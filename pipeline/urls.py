@@ -109,14 +109,18 @@ def _is_amp_param(key: str, value: str) -> bool:
 
 
 def absolute_url(base: str, href: str | None) -> str | None:
-    """Resolve ``href`` against ``base``; None for empty, javascript:, mailto: and the like."""
+    """Resolve ``href`` against ``base``; None for empty, javascript:, mailto: and the like,
+    and for a malformed URL (``http://[::1``), so that one bad link never costs a whole listing."""
     if not href:
         return None
     href = href.strip()
     if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
         return None
-    joined = urljoin(base, href)
-    return joined if urlsplit(joined).scheme in ("http", "https") else None
+    try:
+        joined = urljoin(base, href)
+        return joined if urlsplit(joined).scheme in ("http", "https") else None
+    except ValueError:
+        return None
 
 
 def host_of(url: str) -> str:

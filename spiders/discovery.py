@@ -145,10 +145,7 @@ def advertised_feeds(body: bytes | str, page_url: str) -> list[str]:
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in rel and kind in _FEED_TYPES:
-            try:
-                url = absolute_url(base, link.get("href"))
-            except ValueError:  # a malformed href ("http://[::1")
-                continue
+            url = absolute_url(base, link.get("href"))
             if url and url not in feeds:
                 feeds.append(url)
     return feeds

@@ -6,16 +6,19 @@ import pytest
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
 from pipeline.middlewares import (
+    CallbackErrorMiddleware,
     FetchLogMiddleware,
     PrecheckedMetaRefreshMiddleware,
     describe_exception,
 )
+from pipeline.settings import SPIDER_MIDDLEWARES
 from pipeline.signals import FetchRecord, fetch_recorded
 
 PAGE = "https://coast.example/ferries"
@@ -101,3 +104,33 @@ def test_the_fetch_log_records_an_error_only_for_a_failure(
     response = HtmlResponse(url, status=status, body=b"", request=Request(url))
     FetchLogMiddleware.from_crawler(crawler).process_response(Request(url), response)
     assert [(r.status, r.error) for r in records] == [(status, error)]
+
+
+def test_a_page_the_spider_cannot_read_is_the_outlets_recorded_error() -> None:
+    crawler = get_crawler(settings_dict={"SPIDER_MIDDLEWARES": SPIDER_MIDDLEWARES})
+    assert crawler.settings.getdict("SPIDER_MIDDLEWARES")[
+        "pipeline.middlewares.CallbackErrorMiddleware"
+    ]
+    records: list[FetchRecord] = []
+
+    def collect(record: FetchRecord) -> None:
+        records.append(record)
+
+    crawler.signals.connect(collect, signal=fetch_recorded)
+    url = "https://coast.example/politics/"
+    request = Request(url, meta={"newsmon_outlet": "Coast", "newsmon_kind": "section"})
+    response = HtmlResponse(url, body=b"<html></html>", request=request)
+    middleware = CallbackErrorMiddleware.from_crawler(crawler)
+
+    assert middleware.process_spider_exception(response, KeyError("href")) == []
+    assert [(r.url, r.kind, r.error) for r in records] == [
+        (url, "section", "could not be read: KeyError: 'href'")
+    ]
+    stats = crawler.stats
+    assert stats is not None
+    assert stats.get_value("newsmon/outlet/Coast/errors") == 1
+    assert stats.get_value("newsmon/outlet/Coast/last_error") == (
+        f"{url}: could not be read: KeyError: 'href'"
+    )
+    # a status error stays Scrapy's (HttpErrorMiddleware), logged once by the fetch log
+    assert middleware.process_spider_exception(response, HttpError(response)) is None

@@ -28,6 +28,7 @@ def test_extra_tracking_parameters_are_configurable() -> None:
 
 
 def test_absolute_url_ignores_non_http_links() -> None:
+    assert absolute_url("https://n.example/", "http://[::1/broken") is None
     assert absolute_url("https://n.example/a/", "b") == "https://n.example/a/b"
     assert absolute_url("https://n.example/", "javascript:void(0)") is None
     assert absolute_url("https://n.example/", "mailto:x@y") is None

@@ -214,3 +214,18 @@ def test_an_html_page_names_its_feeds_for_autodiscovery() -> None:
         feed_links(page, "https://news.example/")
     assert str(caught.value) == "an HTML page, not a feed"
     assert caught.value.advertised == advertised_feeds(page, "https://news.example/")
+
+
+def test_one_malformed_link_costs_only_itself() -> None:
+    good = "https://news.example/2023/11/13/dissent-memo-gaza"
+    section = f'<html><body><a href="http://[::1/x">bad</a><a href="{good}">Memo</a></body></html>'
+    assert [
+        link.url for link in section_links(section, "https://news.example/", ["news.example"])
+    ] == [good]
+    sitemap = (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>http://[::1/x</loc></url><url><loc>{good}</loc></url></urlset>"
+    ).encode()
+    assert [link.url for link in parse_sitemap(sitemap, "https://news.example/s.xml").links] == [
+        good
+    ]
