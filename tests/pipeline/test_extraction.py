@@ -198,10 +198,11 @@ def test_language_falls_back_to_json_ld_in_language() -> None:
     assert extract_article(article_page(jsonld, lang="")).language == "nl"
 
 
-def test_a_short_text_in_no_stated_language_has_none() -> None:
+@pytest.mark.parametrize("text", ["12345 67890 " * 10, "broken \ud800 text " * 10, ""])
+def test_a_text_in_no_telling_language_has_none(text: str) -> None:
     from pipeline.extraction.language import detect_language
 
-    assert detect_language("The council voted on Tuesday.") is None
+    assert detect_language(text) is None
 
 
 def test_canonical_url_falls_back_to_og_url() -> None:
