@@ -34,7 +34,7 @@ from trafilatura.settings import Document, Extractor
 from pipeline.extraction import cleanup, metadata
 from pipeline.extraction.agreement import WORD_RE, coverage, shingle_set, trim_unconfirmed_tail
 from pipeline.extraction.errors import ExtractionFailed
-from pipeline.extraction.language import detect_language
+from pipeline.extraction.language import article_language
 from pipeline.extraction.second_opinion import (
     clean_text,
     element_text,
@@ -140,8 +140,8 @@ def extract_generic(
     article.text = cleanup.tidy(text, [title, *titles], labels)
     if not has_words(article.text, MIN_WORDS):
         raise ExtractionFailed(f"text too short ({count_words(article.text)} words)")
-    if article.language is None:
-        article.language = metadata.jsonld_language(articles) or detect_language(article.text)
+    stated = article.language or metadata.jsonld_language(articles)
+    article.language = article_language(stated, article.text)
     return article
 
 
