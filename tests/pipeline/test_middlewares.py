@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -134,3 +137,62 @@ def test_a_page_the_spider_cannot_read_is_the_outlets_recorded_error() -> None:
     )
     # a status error stays Scrapy's (HttpErrorMiddleware), logged once by the fetch log
     assert middleware.process_spider_exception(response, HttpError(response)) is None
+
+
+CALLBACK_ERRORS_CRAWL = """
+import json, socketserver, threading, http.server
+from scrapy import Request, Spider
+from scrapy.crawler import CrawlerProcess
+
+class Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<html><body>page</body></html>")
+    def log_message(self, *args):
+        pass
+
+server = socketserver.TCPServer(("127.0.0.72", 0), Page)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+base = f"http://127.0.0.72:{server.server_address[1]}"
+
+class Failing(Spider):
+    name = "failing"
+    async def start(self):
+        meta = {"newsmon_outlet": "O", "newsmon_kind": "feed"}
+        yield Request(base + "/feed", callback=self.parse_feed, meta=meta)
+    async def parse_feed(self, response):
+        yield Request(base + "/section", callback=self.parse_section, meta={"newsmon_outlet": "O"})
+        raise KeyError("entry")
+    def parse_section(self, response):
+        raise ValueError("anchor")
+        yield
+
+process = CrawlerProcess({"SPIDER_MIDDLEWARES": SPIDER_MIDDLEWARES, "LOG_LEVEL": "CRITICAL"})
+crawler = process.create_crawler(Failing)
+process.crawl(crawler)
+process.start()
+print(json.dumps({k: v for k, v in crawler.stats.get_stats().items() if k.startswith("newsmon")}))
+"""
+
+
+def test_scrapy_hands_errors_of_sync_and_async_callbacks_to_the_middleware(
+    tmp_path: Path,
+) -> None:
+    """A real crawl: the async feed callback fails after yielding a request (which still
+    runs), the section callback fails at once; both become the outlet's errors."""
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "crawl.py"  # a file: Scrapy reads its callbacks' source
+    script.write_text("from pipeline.settings import SPIDER_MIDDLEWARES\n" + CALLBACK_ERRORS_CRAWL)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=True,
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    stats = json.loads(done.stdout.strip().splitlines()[-1])
+    assert stats["newsmon/outlet/O/errors"] == 2
+    assert stats["newsmon/outlet/O/last_error"].endswith("could not be read: ValueError: anchor")
