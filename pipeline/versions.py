@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.extraction.agreement import WORD_RE
+
 _TRANSLATE = str.maketrans(
     {
         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -131,7 +133,8 @@ def has_words(text: str, count: int) -> bool:
     return sum(1 for _ in itertools.islice(_WORD.finditer(text), count)) >= count
 
 
-_WORD = re.compile(r"\w+")
+# Each CJK ideograph or kana counts as a word (those scripts use no spaces): the extractor's count
+_WORD = WORD_RE
 
 
 # --- When to look again ----------------------------------------------------------------------

@@ -55,6 +55,18 @@ def test_tiny_extraction_is_rejected() -> None:
     assert "too short" in (verdict.reason or "")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "東京都は火曜日、北部地区への夜間バスの運行を延長することを決定した。住民は署名を集めた。",
+        "市议会周二投票决定将夜间公交服务延伸至北部地区，此前居民收集了四千多个签名。",
+    ],
+)
+def test_an_article_in_a_script_without_spaces_is_long_enough(text: str) -> None:
+    # 40 characters are 40 words here, not the one or two "words" between punctuation
+    assert judge(None, Content("t", text)).kind == "new"
+
+
 def test_drastically_shorter_extraction_is_rejected_as_truncated() -> None:
     truncated = " ".join(BODY.split()[:100])
     verdict = judge(Content("t", BODY), Content("t", truncated))
