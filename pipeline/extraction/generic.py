@@ -117,7 +117,9 @@ def extract_generic(
     articles = metadata.jsonld_articles(metadata.jsonld_objects(tree))
     titles = metadata.title_candidates(tree)
     title = (rules.title_text(tree) if rules else "") or fields.title or metadata.page_title(tree)
-    published = metadata.published_at(tree, articles) or metadata.guessed_date(tree, url)
+    published = metadata.published_at(tree, articles)
+    if published is None and (day := metadata.guessed_date(tree, url)) is not None:
+        published = metadata.time_on_day(tree, day) or day
     article = Article(
         title=title,
         text="",

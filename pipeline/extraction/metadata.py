@@ -47,6 +47,13 @@ _PUBLISHED_META = (
     "dcterms.created",
     "parsely-pub-date",
     "sailthru.date",
+    "publish-date",
+    "publish_date",
+    "article.published",
+    "originalpublicationdate",
+    "dc.date",
+    "dcterms.date",
+    "date",
 )
 _MODIFIED_META = (
     "article:modified_time",
@@ -120,6 +127,11 @@ def meta_content(tree: HtmlElement, *names: str) -> str | None:
 
     ``names`` are matched case-insensitively and tried in the order given.
     """
+    return next(iter(meta_contents(tree, *names)), None)
+
+
+def meta_contents(tree: HtmlElement, *names: str) -> list[str]:
+    """Every ``names``' non-empty ``content`` (the first of each name), in the order given."""
     found: dict[str, str] = {}
     for meta in tree.iterfind(".//meta"):
         content = (meta.get("content") or "").strip()
@@ -129,20 +141,37 @@ def meta_content(tree: HtmlElement, *names: str) -> str | None:
             # itemprop and property may hold several tokens: "datePublished dateCreated"
             for key in (meta.get(attr) or "").lower().split():
                 found.setdefault(key, content)
-    return next((found[name] for name in names if name in found), None)
+    return [found[name] for name in names if name in found]
 
 
 def jsonld_objects(tree: HtmlElement) -> list[dict[str, Any]]:
     """Every JSON object in the page's ``application/ld+json`` scripts, ``@graph`` flattened."""
     objects: list[dict[str, Any]] = []
     for script in tree.xpath('.//script[contains(@type, "ld+json")]'):
-        try:
-            data = json.loads(script.text or "", strict=False)
-        except ValueError:
+        data = _lenient_json(script.text or "")
+        if data is None:
             logger.debug("skipping invalid JSON-LD block")
             continue
         objects.extend(_flatten(data))
     return objects
+
+
+_TRAILING_COMMA = re.compile(r",\s*([\]}])")
+_WRAPPER = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
+
+
+def _lenient_json(text: str) -> Any:
+    """JSON as publishers write it: trailing commas (``["a", "b", ]``) and comment or CDATA
+    wrappers are common enough in JSON-LD that a strict parser loses the article's dates."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    repaired = _TRAILING_COMMA.sub(r"\1", _WRAPPER.sub("", text))
+    try:
+        return json.loads(repaired, strict=False)
+    except ValueError:
+        return None
 
 
 def jsonld_articles(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -152,10 +181,21 @@ def jsonld_articles(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def published_at(tree: HtmlElement, articles: list[dict[str, Any]]) -> datetime | None:
     """Publication timestamp stated by the publisher (meta tags, JSON-LD, microdata)."""
-    candidates = [meta_content(tree, *_PUBLISHED_META)]
+    candidates: list[str | None] = [*meta_contents(tree, *_PUBLISHED_META)]
     candidates += [str(obj.get("datePublished") or "") for obj in articles]
     candidates += _microdata_datetimes(tree, "datePublished")
     return first_timestamp(candidates)
+
+
+def time_on_day(tree: HtmlElement, day: datetime) -> datetime | None:
+    """The full timestamp of a ``<time datetime>`` in the article (not in comments, asides,
+    navigation or footers) that falls on ``day``: the time of day of a publication date found
+    without one. Only on that day: the first such element is as often an "Updated" time."""
+    for value in _ARTICLE_TIME(tree):
+        parsed = parse_timestamp(value)
+        if parsed is not None and day.date() in (parsed.date(), parsed.astimezone(UTC).date()):
+            return parsed
+    return None
 
 
 def modified_at(tree: HtmlElement, articles: list[dict[str, Any]]) -> datetime | None:
@@ -305,6 +345,17 @@ def _microdata_author(tree: HtmlElement) -> str | None:
         if name and len(name) <= 80 and name not in names:
             names.append(name)
     return "; ".join(names) or None
+
+
+# The article's own <time datetime>: inside <article> or <main> (or marked pubdate), not inside
+# a comment, an aside, a navigation block or a footer (related articles, reader comments).
+_ARTICLE_TIME = XPath(
+    "(.//article//time[@datetime] | .//main//time[@datetime] | .//time[@pubdate][@datetime])"
+    "[not(ancestor::aside or ancestor::nav or ancestor::footer or ancestor::*["
+    'contains(@class, "comment") or contains(@id, "comment") or contains(@class, "related")])]'
+    "/@datetime",
+    smart_strings=False,
+)
 
 
 def _microdata_datetimes(tree: HtmlElement, prop: str) -> list[str]:

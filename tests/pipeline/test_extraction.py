@@ -164,6 +164,41 @@ def test_prefers_full_timestamp_over_bare_date() -> None:
     assert article.published_at == datetime(2024, 3, 1, 7, 30, tzinfo=UTC)
 
 
+def test_reads_a_timestamp_from_meta_name_date() -> None:
+    head = '<meta name="date" content="2023-11-13T22:30:30Z">'
+    article = extract_article(article_page(head), url="https://news.example/a")
+    assert article.published_at == datetime(2023, 11, 13, 22, 30, 30, tzinfo=UTC)
+
+
+def test_reads_json_ld_with_trailing_commas() -> None:
+    # as publishers write it (a real page: "keywords": ["Smart News", "Science", ],)
+    head = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "keywords": ["a", "b", ],'
+        ' "datePublished": "2019-11-18T16:06:51-05:00",}</script>'
+    )
+    article = extract_article(article_page(head), url="https://news.example/a")
+    assert article.published_at == datetime(2019, 11, 18, 21, 6, 51, tzinfo=UTC)
+
+
+def test_a_time_element_in_the_article_gives_the_days_time_of_day() -> None:
+    time = '<p>By Jane Doe, <time datetime="2023-11-13T22:30:30Z">Nov. 13</time></p>'
+    paragraphs = f"<p>{PARAGRAPH}</p><p>{SECOND_PARAGRAPH}</p>"
+    body = f"<article><h1>Night buses reach the north</h1>{time}{paragraphs}</article>"
+    article = extract_article(page(body), url="https://news.example/2023/11/13/night-buses")
+    assert article.published_at == datetime(2023, 11, 13, 22, 30, 30, tzinfo=UTC)
+
+
+def test_a_time_element_on_another_day_does_not_move_the_date() -> None:
+    # an "Updated" time two days later: the day found stays, at midnight
+    time = '<p>Updated <time datetime="2023-11-15T08:00:00Z">Nov. 15</time></p>'
+    head = '<meta name="date" content="2023-11-13">'
+    body = (
+        f"<article><h1>Night buses</h1>{time}<p>{PARAGRAPH}</p><p>{SECOND_PARAGRAPH}</p></article>"
+    )
+    article = extract_article(page(body, head=head), url="https://news.example/a")
+    assert article.published_at == datetime(2023, 11, 13, tzinfo=UTC)
+
+
 def test_bare_date_becomes_midnight_utc() -> None:
     article = extract_article(
         article_page('<meta name="date" content="2024-03-01">'), url="https://news.example/a"
