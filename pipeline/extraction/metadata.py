@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from htmldate import find_date
 from lxml.etree import XPath
@@ -302,6 +302,8 @@ def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     """``rel=canonical`` or ``og:url``, resolved against ``<base href>`` and the page URL.
 
     Returns None when there is none, or when it stays relative because the page URL is unknown.
+    A site's front page is no article's canonical URL: templates that put it on every page (a
+    common CMS mistake) would make every article one, so it is passed over.
     """
     hrefs: list[str | None] = [
         link.get("href")
@@ -319,9 +321,13 @@ def canonical_url(tree: HtmlElement, url: str | None) -> str | None:
         if absolute is None:
             continue
         parts = urlsplit(absolute)
-        if parts.scheme in ("http", "https") and parts.netloc:
+        if parts.scheme in ("http", "https") and parts.netloc and not _is_front_page(parts):
             return absolute
     return None
+
+
+def _is_front_page(parts: SplitResult) -> bool:
+    return parts.path in ("", "/") and not parts.query
 
 
 def _joined(base: str, href: str) -> str | None:

@@ -264,6 +264,14 @@ def test_canonical_url_falls_back_to_og_url() -> None:
     assert article.canonical_url == "https://news.example/night-buses"
 
 
+@pytest.mark.parametrize("front", ["/", "https://news.example", "https://news.example/"])
+def test_a_canonical_pointing_at_the_front_page_is_passed_over(front: str) -> None:
+    # a template putting the site's root on every page would make every article one
+    head = f'<link rel="canonical" href="{front}"><meta property="og:url" content="/night-buses">'
+    article = extract_article(article_page(head), url="https://news.example/a?ref=rss")
+    assert article.canonical_url == "https://news.example/night-buses"
+
+
 def test_relative_canonical_without_page_url_is_dropped() -> None:
     article = extract_article(article_page('<link rel="canonical" href="/a">'))
     assert article.canonical_url is None
