@@ -72,6 +72,32 @@ _COUNTER_RE = re.compile(
     rf"(?:{_COUNT}\s*{_COUNTED}|{_COUNTED}\W*{_COUNT}|no comments|one comment|one reply)\W*$",
     re.IGNORECASE,
 )
+# ... a time that changes while the article does not ("3 hours ago", "Updated 2 mins ago") ...
+_RELATIVE_TIME_RE = re.compile(
+    r"^\W*(?:(?:updated|published|posted|edited)\s*:?\s*)?(?:\d+|an?|one)\s*"
+    r"(?:s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\s+ago\W*$|^\W*just now\W*$",
+    re.IGNORECASE,
+)
+# ... and, beside counters on one line, a time of day ("Updated 10:15 GMT", "9:41 a.m. ET").
+_CLOCK_RE = re.compile(
+    r"^\W*(?:(?:updated|published|posted|edited)\s*:?\s*)?(?:at\s+)?\d{1,2}[:.]\d{2}"
+    r"(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,5})?\W*$",
+    re.IGNORECASE,
+)
+_BYLINE_PART_RE = re.compile(r"^\W*by\s+\S.{0,60}$", re.IGNORECASE)
+_PART_SEPARATOR = re.compile(r"\s*[·•|]\s*|\s+[-–—/]\s+")
+# An advertisement's label inside the text, alone ("Advertisement") or before the ad's copy
+# ("SPONSORED: Save 40 percent..."): rotating ads would otherwise be read as edits.
+_AD_LABEL = (
+    r"(?:sponsored(?: content| post)?|advertisement|advertorial|promoted|paid (?:content|post"
+    r"|partnership)|partner content|anzeige|werbung|publicidad|publicit[ée]|pubblicit[àa]|reklama)"
+)
+# "Advertising" is a label alone on its line, a topic before a colon ("Advertising: Implement
+# Custom Audiences..." in an article about marketing); list items are content either way.
+_AD_LINE_RE = re.compile(
+    rf"^\W*(?:{_AD_LABEL}|advertising)\W*$|^(?!- )\W*{_AD_LABEL}\s*[:|\-–—]", re.IGNORECASE
+)
+_AD_MAX_WORDS = 60
 # A cookie-consent notice, which trafilatura's recall mode can take for text: "We use cookies on
 # our website...", "Necessary cookies are...", "Manage consent".
 _CONSENT_RE = re.compile(
@@ -90,6 +116,7 @@ def tidy(text: str, titles: list[str], link_labels: Collection[str] = ()) -> str
     """
     text = drop_consent_lines(text)
     text = drop_counter_lines(text)
+    text = drop_ad_lines(text)
     text = drop_link_tail(text, link_labels)
     text = drop_duplicate_lines(text)
     text = drop_title_lines(text, titles)
@@ -133,8 +160,37 @@ def drop_counter_lines(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not _is_counter(line))
 
 
+def drop_ad_lines(text: str) -> str:
+    """Remove advertisement labels and labelled ad copy ("SPONSORED: Save 40 percent...")."""
+    return "\n".join(
+        line
+        for line in text.splitlines()
+        if not (_AD_LINE_RE.match(line) and len(line.split()) <= _AD_MAX_WORDS)
+    )
+
+
 def _is_counter(line: str) -> bool:
-    return len(line) <= 60 and bool(_COUNTER_RE.match(line))
+    """A counter ("12 comments"), a relative time ("3 hours ago"), or a short line of such
+    parts with times of day or a byline ("By Jane Doe · 1,234 views · Updated 10:15 GMT")."""
+    if len(line) > 100:
+        return False
+    if _COUNTER_RE.match(line) or _RELATIVE_TIME_RE.match(line):
+        return True
+    parts = _PART_SEPARATOR.split(line)
+    return (
+        len(parts) > 1
+        and any(_COUNTER_RE.match(part) for part in parts)
+        and all(_is_counter_part(part) for part in parts)
+    )
+
+
+def _is_counter_part(part: str) -> bool:
+    return bool(
+        _COUNTER_RE.match(part)
+        or _RELATIVE_TIME_RE.match(part)
+        or _CLOCK_RE.match(part)
+        or _BYLINE_PART_RE.match(part)
+    )
 
 
 def drop_link_tail(text: str, link_labels: Collection[str]) -> str:

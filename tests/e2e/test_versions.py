@@ -2,9 +2,9 @@
 
 Eleven real articles, five crawls (`newsmon crawl --recheck all`). Each article is edited in its
 own way between crawls: headline, corrected number, appended update, removed paragraph, typo fix,
-boilerplate only (ads, most-read box, comment count, header time), served with an ETag (304s),
-flip-flopping A/B/A/B/A, gone (404) and back, paywalled once, and byte-identical without
-validators (the raw-hash path).
+boilerplate only (ads, sponsored copy and counters in the body, most-read box, header time),
+served with an ETag (304s), flip-flopping A/B/A/B/A, gone (404) and back, paywalled once, and
+byte-identical without validators (the raw-hash path).
 """
 
 from __future__ import annotations
@@ -114,6 +114,11 @@ def edit_boilerplate(tree: lxml.html.HtmlElement, phase: int) -> None:
     # a counter inside the article itself, between two of its paragraphs
     count = lxml.html.fragment_fromstring(f'<p class="comments-count">{phase * 5} comments</p>')
     long_paragraphs(tree)[1].addnext(count)
+    stats = f"{phase * 1234:,} views · {phase * 7} comments · Updated 10:{phase:02d} GMT"
+    long_paragraphs(tree)[0].addprevious(lxml.html.fragment_fromstring(f"<p>{stats}</p>"))
+    promo = f"SPONSORED: Save {phase * 10} percent on garden furniture this week only"
+    ad = lxml.html.fragment_fromstring(f'<div class="inline-promo"><p>{promo}</p></div>')
+    long_paragraphs(tree)[2].addnext(ad)
 
 
 def edit_flipflop(tree: lxml.html.HtmlElement, phase: int) -> None:

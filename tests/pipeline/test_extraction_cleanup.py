@@ -8,6 +8,7 @@ from trafilatura.utils import load_html
 from pipeline.extraction import extract_article, generic
 from pipeline.extraction.agreement import coverage, shingle_set, trim_unconfirmed_tail
 from pipeline.extraction.cleanup import (
+    drop_ad_lines,
     drop_consent_lines,
     drop_counter_lines,
     drop_duplicate_lines,
@@ -86,11 +87,44 @@ def test_drops_counter_lines_anywhere_in_the_text(counter: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["No comment.", "He said 12 comments were deleted.", "12 Views on the Budget", "2023"]
-)
+    "line",
+    ["1,234 views · 61 comments · Updated 10:15 GMT", "By Jane Doe | 12 comments", "3 hours ago",
+     "Updated 2 mins ago", "10:15 - 61 comments"],
+)  # fmt: skip
+def test_drops_lines_of_counters_with_times_and_bylines(line: str) -> None:
+    text = "\n".join([PARAGRAPHS[0], line, PARAGRAPHS[1]])
+    assert drop_counter_lines(text) == "\n".join(PARAGRAPHS[:2])
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["No comment.", "He said 12 comments were deleted.", "12 Views on the Budget", "2023",
+     "Police said 3 people were hurt · 12 people were arrested", "He left 3 hours ago.",
+     "By Jane Doe · Updated 10:15"],
+)  # fmt: skip
 def test_keeps_lines_that_only_mention_a_count(line: str) -> None:
     text = "\n".join([PARAGRAPHS[0], line, PARAGRAPHS[1]])
     assert drop_counter_lines(text) == text
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Advertisement", "ADVERTISING", "SPONSORED: Save 40 percent on winter tyres this week",
+     "Anzeige", "Sponsored content"],
+)  # fmt: skip
+def test_drops_advertisement_labels_and_labelled_ad_copy(line: str) -> None:
+    text = "\n".join([PARAGRAPHS[0], line, PARAGRAPHS[1]])
+    assert drop_ad_lines(text) == "\n".join(PARAGRAPHS[:2])
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Advertising: target the shoppers who visited your store.", "- Advertising - earned and paid.",
+     "Advertisers pulled their campaigns after the report."],
+)  # fmt: skip
+def test_keeps_lines_about_advertising(line: str) -> None:
+    text = "\n".join([PARAGRAPHS[0], line, PARAGRAPHS[1]])
+    assert drop_ad_lines(text) == text
 
 
 def test_drops_pointers_to_other_articles() -> None:
