@@ -263,6 +263,19 @@ def _as_datetime(text: str) -> datetime:
     return parsed.replace(tzinfo=None)
 
 
+# Keys whose zero would stop newsmon from working, not switch a limit off.
+_MUST_BE_POSITIVE = {
+    "crawl.concurrency_per_outlet": "must be at least 1 (0 would never send a request)",
+    "crawl.timeout": "must be more than 0s",
+    "crawl.max_page_size": "must be at least 1 byte",
+    "crawl.interval": "must be more than 0s",
+    "run.recheck_interval": "must be more than 0s",
+    "run.maintenance_interval": "must be more than 0s",
+    "run.crawl_time_limit": "must be more than 0s",
+    "dedupe.story_window": "must be more than 0s",
+}
+
+
 def _parse_flat(reader: _Reader, table: Mapping[str, Any], section: str, cls: type[T]) -> T:
     """A section of scalar keys, typed after the defaults of the dataclass ``cls``."""
     defaults = cls()
@@ -270,24 +283,28 @@ def _parse_flat(reader: _Reader, table: Mapping[str, Any], section: str, cls: ty
     reader.only_keys(table, section, names)
     values: dict[str, Any] = {}
     for name in names & set(table):
-        default = getattr(defaults, name)
         key = f"{section}.{name}"
-        value = table[name]
-        if isinstance(default, timedelta):
-            values[name] = reader.duration(value, key)
-        elif isinstance(default, bool):
-            values[name] = reader.typed(value, key, bool)
-        elif isinstance(default, int):
-            values[name] = reader.non_negative_int(value, key)
-        elif isinstance(default, float):
-            values[name] = reader.fraction(value, key)
-        elif isinstance(default, tuple):
-            values[name] = reader.str_list(value, key)
-        elif name.endswith("file"):
-            values[name] = reader.typed(value, key, str).strip()
-        else:
-            values[name] = reader.non_empty_str(value, key)
+        values[name] = _typed_value(reader, getattr(defaults, name), name, key, table[name])
+        if key in _MUST_BE_POSITIVE and not values[name]:
+            raise ConfigError(reader.path, key, _MUST_BE_POSITIVE[key])
     return cls(**values)
+
+
+def _typed_value(reader: _Reader, default: Any, name: str, key: str, value: Any) -> Any:
+    """``value`` read as the type of the key's ``default``."""
+    if isinstance(default, timedelta):
+        return reader.duration(value, key)
+    if isinstance(default, bool):
+        return reader.typed(value, key, bool)
+    if isinstance(default, int):
+        return reader.non_negative_int(value, key)
+    if isinstance(default, float):
+        return reader.fraction(value, key)
+    if isinstance(default, tuple):
+        return reader.str_list(value, key)
+    if name.endswith("file"):
+        return reader.typed(value, key, str).strip()
+    return reader.non_empty_str(value, key)
 
 
 def _parse_versions(reader: _Reader, table: Mapping[str, Any]) -> VersionsConfig:
@@ -469,6 +486,8 @@ class _Reader:
 
     def duration(self, value: Any, key: str) -> timedelta:
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if value < 0:
+                raise ConfigError(self.path, key, f"must not be negative, got {value}")
             return timedelta(seconds=value)
         text = self.typed(value, key, str)
         try:

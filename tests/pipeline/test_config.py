@@ -75,6 +75,15 @@ def test_missing_file_uses_defaults_only_when_allowed(tmp_path: Path) -> None:
         ("[crawl]\nspeed = 3\n", "crawl.speed", "unknown key"),
         ("[crawl]\nobey_robots = 'yes'\n", "crawl.obey_robots", "expected true or false"),
         ("[crawl]\ndelay = 'soon'\n", "crawl.delay", "cannot parse duration"),
+        ("[crawl]\nconcurrency_per_outlet = 0\n", "crawl.concurrency_per_outlet", "at least 1"),
+        ("[crawl]\ntimeout = '0s'\n", "crawl.timeout", "more than 0s"),
+        ("[crawl]\nmax_page_size = 0\n", "crawl.max_page_size", "at least 1 byte"),
+        ("[run]\nrecheck_interval = 0\n", "run.recheck_interval", "more than 0s"),
+        (
+            '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\ndelay = -1\n',
+            "outlets[0] (A).delay",
+            "must not be negative",
+        ),
         ('[[outlets]]\nname = "A"\n', "outlets[0] (A)", "outlet has no URL"),
         (
             '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
