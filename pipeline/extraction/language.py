@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import pycld2
 
-# CLD2 says whether its guess is reliable; the language must also be most of the text...
+# CLD2 says whether its guess is reliable; to overrule the page, the language must also be
+# most of the text; for a page that states none, the larger part of it will do ...
 MIN_PERCENT = 80
+MIN_PERCENT_UNSTATED = 50
 # ... and the text long enough (characters, so that Chinese and Japanese count too).
 MIN_CHARS = 200
 _SAMPLE_CHARS = 3000  # enough for a confident answer, and a bounded cost
@@ -25,19 +27,22 @@ _CURRENT_CODES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv"}
 
 def article_language(stated: str | None, text: str) -> str | None:
     """The text's language when it is clear, else ``stated`` (a page's ISO 639-1 code)."""
+    if stated is None:
+        return detect_language(text, MIN_PERCENT_UNSTATED)
     if len(text) < MIN_CHARS:
         return stated
     return detect_language(text) or stated
 
 
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text``'s language (``zh`` for Chinese), or None when unsure."""
+def detect_language(text: str, min_percent: int = MIN_PERCENT) -> str | None:
+    """ISO 639-1 code of ``text``'s language (``zh`` for Chinese), or None when CLD2 is unsure
+    or finds it in less than ``min_percent`` of the text."""
     try:
         reliable, _, details = pycld2.detect(text[:_SAMPLE_CHARS])
     except (pycld2.error, ValueError):  # a lone surrogate, a control byte: not clean UTF-8
         return None
     _, code, percent, _ = details[0]
-    if not reliable or percent < MIN_PERCENT or code in ("un", "xxx"):
+    if not reliable or percent < min_percent or code in ("un", "xxx"):
         return None
     primary = str(code).split("-")[0]  # zh-Hant
     return _CURRENT_CODES.get(primary, primary)

@@ -439,3 +439,21 @@ def test_falls_back_to_readability_when_trafilatura_finds_nothing(
     article = extract_article(article_page(), url="https://news.example/a")
     assert article.title == "Night buses reach the north"
     assert article.text == f"{PARAGRAPH}\n{SECOND_PARAGRAPH}"
+
+
+ITALIAN = (
+    "Il consiglio comunale ha votato martedì per estendere il servizio di autobus notturni ai "
+    "quartieri settentrionali, dopo che i residenti hanno raccolto più di quattromila firme. Le "
+    "nuove linee partiranno a marzo e passeranno ogni venti minuti fino alle due di notte, con "
+    "una fermata all'ospedale e una al campus universitario. I sindacati hanno accolto il piano "
+    "ma hanno chiesto più personale nei depositi. Una revisione del servizio è prevista dopo sei "
+    "mesi, quando il comune pubblicherà i dati sui passeggeri di ogni linea."
+)
+
+
+def test_a_mostly_italian_text_is_italian_unless_the_page_says_otherwise() -> None:
+    from pipeline.extraction.language import article_language
+
+    text = f"{ITALIAN}\n{PARAGRAPH}"  # CLD2: about 60 % Italian, 40 % English
+    assert article_language(None, text) == "it"
+    assert article_language("en", text) == "en"  # not clear enough to overrule the page
