@@ -331,17 +331,27 @@ class NewsSpider(Spider):
         if response.status in (304, 404, 410):
             yield self._page(response, outlet, content_type=None)
             return
+        if not host_in_domains(host_of(response.url), outlet.domains):
+            # a link of the outlet that redirects to another site: not the outlet's article
+            first = (response.meta.get("redirect_urls") or [response.url])[0]
+            reason = f"off the outlet's domains (a redirect from {first})"
+            self._record_failure(response, outlet, reason)
+            return
         content_type = response.headers.get(b"Content-Type") or b""
         if not isinstance(response, TextResponse) or not content_type.lower().startswith(
             HTML_TYPES
         ):
             reason = f"not an HTML page ({content_type.decode('latin-1') or 'no Content-Type'})"
-            record = FetchRecord.from_exchange(response.request, response=response, error=reason)
-            self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
-            self._count_error(outlet.name, f"{response.url}: {reason}")
+            self._record_failure(response, outlet, reason)
             return
         _count(self, outlet.name, "fetched")
         yield self._page(response, outlet, content_type=content_type.decode("latin-1") or None)
+
+    def _record_failure(self, response: Response, outlet: OutletConfig, reason: str) -> None:
+        """A page that is not the outlet's article: in the fetch log and the outlet's errors."""
+        record = FetchRecord.from_exchange(response.request, response=response, error=reason)
+        self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+        self._count_error(outlet.name, f"{response.url}: {reason}")
 
     def _variant_fallback(self, response: Response, outlet: OutletConfig) -> Request:
         """The article URL guessed from an AMP/mobile link does not exist: fetch the link."""

@@ -197,3 +197,18 @@ def test_the_feeds_an_html_page_names_are_read_instead(tmp_path: Path) -> None:
     assert not spider.crawler.stats.get_value("newsmon/outlet/N/errors")
     spider.listing_parser = ThreadPoolExecutor(1)  # ``parsed`` shut the first one down
     assert parsed(spider, "https://news.example/", page) == []  # each feed is read once
+
+
+def test_an_article_link_redirecting_off_the_outlets_domains_is_an_error(tmp_path: Path) -> None:
+    from scrapy.http import HtmlResponse
+
+    spider = make_spider(tmp_path)
+    link = "https://news.example/go/1"
+    meta = {"newsmon_outlet": "N", "newsmon_kind": "article", "redirect_urls": [link]}
+    request = Request(link, meta=meta)
+    elsewhere = "https://other.example/2023/11/13/their-story"
+    response = HtmlResponse(elsewhere, body=b"<html><p>theirs</p></html>", request=request)
+    assert list(spider.parse_article(response)) == []
+    assert spider.crawler.stats.get_value("newsmon/outlet/N/last_error") == (
+        f"{elsewhere}: off the outlet's domains (a redirect from {link})"
+    )
