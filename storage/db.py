@@ -23,6 +23,12 @@ def normalise_url(url: str) -> str:
         raise DatabaseUrlError(f"invalid database URL {url!r}: {exc}") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):  # the search index is FTS5 or tsvector
+        raise DatabaseUrlError(
+            f"unsupported database {backend!r} in {parsed.render_as_string(hide_password=True)}:"
+            " newsmon stores its data in SQLite or PostgreSQL"
+        )
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     return parsed.render_as_string(hide_password=False)
@@ -44,7 +50,12 @@ def make_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", lambda connection: connection.exec_driver_sql(begin))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    try:
+        return create_engine(url, **kwargs)
+    except ModuleNotFoundError as exc:  # the driver is an extra: newsmon[postgres]
+        raise DatabaseUrlError(
+            f"the database driver {exc.name!r} is not installed (pip install 'newsmon[postgres]')"
+        ) from None
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -40,11 +40,13 @@ class AppContext:
     config_path: Path
     db_option: str | None
     verbose: int
+    config_named: bool = False  # --config or $NEWSMON_CONFIG: then the file must exist
     _config: Config | None = field(default=None, init=False)
 
     def config(self, *, required: bool = False) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path, missing_ok=not required)
+            missing_ok = not (required or self.config_named)
+            self._config = load_config(self.config_path, missing_ok=missing_ok)
         return self._config
 
     def database_url(self) -> str:
@@ -131,7 +133,8 @@ def cli(ctx: click.Context, config_path: str | None, db_url: str | None, verbose
         newsmon --config newsmon.toml crawl
         newsmon search '"dissent memo" OR ceasefire' --since 2023-11-01
     """
-    ctx.obj = AppContext(resolve_config_path(config_path), db_url, verbose)
+    named = bool(config_path or os.environ.get("NEWSMON_CONFIG"))
+    ctx.obj = AppContext(resolve_config_path(config_path), db_url, verbose, config_named=named)
 
 
 class open_session:

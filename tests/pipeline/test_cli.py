@@ -209,6 +209,15 @@ def test_invalid_database_url_is_a_user_error() -> None:
     assert "invalid database URL" in err
 
 
+def test_an_unsupported_database_is_a_user_error() -> None:
+    code, _, err = run("--db", "mysql://user:secret@127.0.0.1/news", "init")
+    assert code == 2
+    assert err == (
+        "newsmon: error: unsupported database 'mysql' in mysql://user:***@127.0.0.1/news: "
+        "newsmon stores its data in SQLite or PostgreSQL\n"
+    )
+
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 
 
@@ -249,3 +258,10 @@ def test_stories_without_any_says_how_to_configure_one(db: str) -> None:
     code, out, _ = run("--db", db, "stories")
     assert code == 0
     assert "configure [[stories]]" in out
+
+
+def test_a_named_config_file_that_does_not_exist_is_a_user_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.toml"
+    code, _, err = run("--config", str(missing), "status")
+    assert code == 2
+    assert err == f"newsmon: error: {missing}: file not found (create it or pass --config)\n"
