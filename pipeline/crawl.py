@@ -129,8 +129,14 @@ def run_crawl(
         reason = failures[0].getErrorMessage() or repr(failures[0].value)
         mark_run_failed(database_url, run_id, reason)
         raise CrawlFailed(f"crawl {run_id} failed: {reason}")
+    # A second Ctrl-C stops the reactor at once: the spider never closes, and the run would
+    # stay "running" for ever. What was stored is kept; post-processing still links it.
+    mark_run_failed(database_url, run_id, INTERRUPTED_REASON, status="interrupted")
     after_crawl_run(config, database_url, run_id)  # dedupe and stories; never fails the crawl
     return run_id
+
+
+INTERRUPTED_REASON = "stopped before the crawl finished (forced shutdown)"
 
 
 def _settle_heap() -> None:
@@ -152,10 +158,11 @@ class CrawlFailed(RuntimeError):
     """The crawl could not run at all (as opposed to some outlets failing)."""
 
 
-def mark_run_failed(database_url: str, run_id: int, reason: str) -> None:
+def mark_run_failed(database_url: str, run_id: int, reason: str, status: str = "failed") -> None:
+    """Close ``run_id`` with ``status`` unless it is closed already."""
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine).begin() as session:
-            fail_run(session, run_id, reason)
+            fail_run(session, run_id, reason, status)
     finally:
         engine.dispose()

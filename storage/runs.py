@@ -68,14 +68,19 @@ def finish_run(
     session.flush()
 
 
-def fail_run(session: Session, run_id: int, reason: str) -> None:
-    """Close a run that crashed, was killed or never started."""
+def fail_run(session: Session, run_id: int, reason: str, status: str = "failed") -> None:
+    """Close a run that crashed, was killed, was stopped or never started."""
     run = session.get(CrawlRun, run_id)
     if run is not None and run.finished_at is None:
         run.finished_at = datetime.now(UTC)
-        run.status = "failed"
+        run.status = status
         run.reason = reason
         session.flush()
+
+
+def run_status(session: Session, run_id: int) -> str | None:
+    run = session.get(CrawlRun, run_id)
+    return run.status if run is not None else None
 
 
 def _live_articles(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

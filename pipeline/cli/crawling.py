@@ -69,17 +69,26 @@ def crawl(app: AppContext, outlets: tuple[str, ...], recheck: str, run_id: int |
     )
     chosen = names or tuple(o.name for o in config.outlets)
     click.echo(f"Crawling {len(chosen)} outlet(s) into {display_url(url)} …", err=True)
+    adopted = run_id is not None
     run_id = run_crawl(config, url, options, run_id)
-    _print_run(url, run_id)
+    status = _print_run(url, run_id)
+    if status == "interrupted" and not adopted:  # `newsmon run` reads its child's run itself
+        click.echo("newsmon: crawl interrupted; what it fetched is stored", err=True)
+        sys.exit(EXIT_INTERRUPTED)
 
 
-def _print_run(url: str, run_id: int) -> None:
-    from storage.runs import fetch_errors, run_summary
+EXIT_INTERRUPTED = 130  # as a shell reports a process stopped by Ctrl-C
+
+
+def _print_run(url: str, run_id: int) -> str | None:
+    """Print the run's summary; returns its status."""
+    from storage.runs import fetch_errors, run_status, run_summary
 
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
             print_crawl_summary(run_summary(session, run_id), fetch_errors(session, run_id))
+            return run_status(session, run_id)
     finally:
         engine.dispose()
 
