@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,14 +44,21 @@ def print_crawl_summary(
         + (f" ({failed.attempts} attempts)" if failed.attempts > 1 else "")
         for failed in errors[:20]
     ]
-    listed = {failed.outlet for failed in errors}
-    for name, row in rows:  # an outlet whose errors left no failed request (robots.txt 5xx)
-        if row.errors and row.last_error and name not in listed:
+    listed = Counter(failed.outlet for failed in errors if not _is_robots(failed.url))
+    for name, row in rows:
+        # an outlet with more errors than failed requests (a feed that is no feed, a page
+        # that is no article, robots.txt 5xx): its last error, unless listed already
+        shown = any(row.last_error and row.last_error in line for line in lines)
+        if row.errors > listed[name] and row.last_error and not shown:
             lines.insert(0, f"{name}: {row.last_error}")
     if lines:
         console.print("Errors:", style="bold red")
         for line in lines:
             console.print(f"  {line}", markup=False)
+
+
+def _is_robots(url: str) -> bool:
+    return url.endswith("/robots.txt")
 
 
 def print_search_hits(hits: Sequence[Any]) -> None:

@@ -1,0 +1,37 @@
+"""The crawl summary: counts per outlet, then every error a user has to see once."""
+
+from __future__ import annotations
+
+from pipeline.render import console, print_crawl_summary
+from storage.models import CrawlRunOutlet
+from storage.runs import FailedFetch
+
+
+def summary(rows: list[tuple[str, CrawlRunOutlet]], errors: list[FailedFetch]) -> str:
+    with console.capture() as captured:
+        print_crawl_summary(rows, errors)
+    return captured.get()
+
+
+def outlet(errors: int, last_error: str | None) -> CrawlRunOutlet:
+    return CrawlRunOutlet(
+        discovered=3, fetched=2, new_articles=1, new_versions=0, unchanged=0,
+        errors=errors, last_error=last_error,
+    )  # fmt: skip
+
+
+def test_errors_without_a_failed_request_are_listed_beside_the_failed_requests() -> None:
+    page = FailedFetch("A", "https://a.example/2023/gone", "404 Not Found", attempts=1)
+    robots = FailedFetch("A", "https://a.example/robots.txt", "connection refused", attempts=1)
+    not_sitemap = "https://a.example/rss.xml: not a sitemap: root element <rss>"
+    text = summary([("A", outlet(2, not_sitemap))], [page, robots])
+    assert "A: https://a.example/2023/gone: 404 Not Found" in text
+    assert f"A: {not_sitemap}" in text  # 2 errors, 1 failed page (robots.txt is not counted)
+
+
+def test_an_outlets_last_error_already_listed_is_not_repeated() -> None:
+    retried = FailedFetch("B", "https://b.example/feed", "500 Internal Server Error", attempts=3)
+    last = "https://b.example/feed: 500 Internal Server Error"
+    text = summary([("B", outlet(1, last))], [retried])
+    assert text.count("500 Internal Server Error") == 1
+    assert "(3 attempts)" in text
