@@ -40,6 +40,11 @@ NON_ARTICLE_EXTENSIONS = (
 )  # fmt: skip
 _DATE_IN_PATH = re.compile(r"/(19|20)\d{2}/(0?[1-9]|1[0-2])(/|$)|/(19|20)\d{6}|\d{4}-\d{2}-\d{2}")
 _LONG_NUMBER = re.compile(r"\d{5,}")
+# An opaque article id as the last segment ("/news/articles/c0jq1v2kx3lo"): letters and at least
+# two digits, no separators.
+_OPAQUE_ID = re.compile(r"^(?=[a-z0-9]*\d[a-z0-9]*\d)(?=[a-z0-9]*[a-z])[a-z0-9]{8,}$")
+_YEAR_SEGMENT = re.compile(r"/(?:19|20)\d{2}/")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,15 +212,18 @@ def looks_like_article_url(url: str) -> bool:
     segments = [s for s in path.split("/") if s]
     if not segments:
         return False
-    if any(segment in NON_ARTICLE_SEGMENTS for segment in segments):
+    if any(segment.rsplit(".", 1)[0] in NON_ARTICLE_SEGMENTS for segment in segments):
         return False
     last = segments[-1].rsplit(".", 1)[0]
     if last.isdigit() and len(segments) >= 2 and segments[-2] == "page":
         return False
-    has_slug = last.count("-") >= 2 or last.count("_") >= 2
-    has_id = bool(_LONG_NUMBER.search(path))
-    has_date = bool(_DATE_IN_PATH.search(path))
-    return has_slug or has_id or (has_date and len(last) > 3)
+    is_page = path.endswith((".html", ".htm", ".shtml"))
+    has_slug = (
+        last.count("-") >= 2 or last.count("_") >= 2 or (is_page and ("-" in last or "_" in last))
+    )
+    has_id = bool(_LONG_NUMBER.search(path) or _OPAQUE_ID.match(last))
+    has_date = bool(_DATE_IN_PATH.search(path) or _YEAR_SEGMENT.search(path))
+    return has_slug or has_id or (has_date and len(last) > 3 and not _YEAR.fullmatch(last))
 
 
 def _entry_link(entry: feedparser.FeedParserDict) -> str | None:

@@ -42,6 +42,9 @@ T = TypeVar("T")
 Callback = Callable[[Response], Iterator[Any] | AsyncIterator[Any]]
 
 
+LISTING_KINDS = ("feed", "sitemap", "section")
+
+
 class NewsSpider(Spider):
     """Crawl the outlets of ``NEWSMON_CONFIG`` (or those named in ``NEWSMON_OUTLETS``)."""
 
@@ -225,7 +228,12 @@ class NewsSpider(Spider):
         if not isinstance(response, TextResponse):
             self._count_error(outlet.name, f"{response.url}: section page is not HTML")
             return
-        for link in section_links(response.text, response.url, outlet.domains):
+        links = section_links(response.text, response.url, outlet.domains)
+        if not links:  # a wrong page, or URLs the heuristic does not know: never silent
+            problem = "no link on this section page looks like an article of the outlet"
+            self._count_error(outlet.name, f"{response.url}: {problem}")
+            return
+        for link in links:
             yield from self._consider(link, outlet, via="section")
         self._listing_read(response, outlet, "section")
 
@@ -420,6 +428,8 @@ class NewsSpider(Spider):
         outlet = request.meta.get(OUTLET, "?")
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.crawler.stats.inc_value(f"newsmon/outlet/{outlet}/robots_forbidden")
+            if request.meta.get(KIND) in LISTING_KINDS:  # configured by the user: say so
+                self._count_error(outlet, f"{request.url}: forbidden by robots.txt")
             return
         reason = describe_exception(failure.value)
         response = getattr(failure.value, "response", None)

@@ -191,6 +191,11 @@ def test_section_links_stay_in_domain_and_skip_non_articles() -> None:
         ("https://n.example/tags/gaza-war-news", False),
         ("https://n.example/page/2", False),
         ("https://n.example/image-of-the-day.jpg", False),
+        ("https://n.example/news/articles/c0jq1v2kx3lo", True),  # an opaque id
+        ("https://n.example/politics/2026/story-0.html", True),  # a year, a short slug
+        ("https://n.example/politics/2026/", False),
+        ("https://n.example/sign-in.html", False),
+        ("https://n.example/politics/brexit.html", False),  # a topic page, as often as not
     ],
 )
 def test_article_url_heuristic(url: str, expected: bool) -> None:

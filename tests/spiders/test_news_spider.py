@@ -212,3 +212,34 @@ def test_an_article_link_redirecting_off_the_outlets_domains_is_an_error(tmp_pat
     assert spider.crawler.stats.get_value("newsmon/outlet/N/last_error") == (
         f"{elsewhere}: off the outlet's domains (a redirect from {link})"
     )
+
+
+def test_a_section_page_without_article_links_is_an_error_not_silence(tmp_path: Path) -> None:
+    from scrapy.http import HtmlResponse
+
+    spider = make_spider(tmp_path)
+    url = "https://news.example/politics"
+    request = Request(url, meta={"newsmon_outlet": "N", "newsmon_kind": "section"})
+    body = b'<html><body><a href="/about">About</a><a href="/tag/gaza">Gaza</a></body></html>'
+    assert list(spider.parse_section(HtmlResponse(url, body=body, request=request))) == []
+    assert spider.crawler.stats.get_value("newsmon/outlet/N/last_error") == (
+        f"{url}: no link on this section page looks like an article of the outlet"
+    )
+
+
+def test_a_configured_feed_forbidden_by_robots_txt_is_an_error(tmp_path: Path) -> None:
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.python.failure import Failure
+
+    spider = make_spider(tmp_path)
+    for kind, url in (("article", "https://news.example/2023/a-b-c"), ("feed", FEED)):
+        failure = Failure(IgnoreRequest("Forbidden by robots.txt"))
+        failure.request = Request(url, meta={"newsmon_outlet": "N", "newsmon_kind": kind})  # type: ignore[attr-defined]
+        spider.failed(failure)
+    stats = spider.crawler.stats
+    assert stats.get_value("newsmon/outlet/N/robots_forbidden") == 2
+    assert stats.get_value("newsmon/outlet/N/errors") == 1  # the feed, not the article
+    assert stats.get_value("newsmon/outlet/N/last_error") == f"{FEED}: forbidden by robots.txt"
+
+
+FEED = "https://news.example/feed"
