@@ -48,8 +48,9 @@ _WIDE_ENCODINGS = frozenset(
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Decode an HTML body to ``str``; never raises, undecodable bytes become U+FFFD.
 
-    One deliberate departure from browsers: when a legacy charset is declared but the body is
-    valid UTF-8 containing non-ASCII bytes, it is read as UTF-8. Servers that stamp a default
+    Two deliberate departures from browsers: when a legacy charset is declared but the body is
+    valid UTF-8 containing non-ASCII bytes, it is read as UTF-8; when UTF-8 is declared but no
+    non-ASCII byte of the body is UTF-8, its encoding is detected. Servers that stamp a default
     ``charset=ISO-8859-1`` on UTF-8 pages are common, and valid multi-byte UTF-8 is very unlikely
     to be legacy-encoded text by accident.
 
@@ -69,6 +70,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     elif encoding != "utf-8" and _is_utf8(body, non_ascii=True):
         logger.debug("%s declared but the body is UTF-8; reading it as UTF-8", encoding)
         encoding = "utf-8"
+    elif encoding == "utf-8" and not _is_utf8(body) and _no_utf8_sequence(body):
+        encoding = detect_encoding(body)
+        logger.debug("UTF-8 declared but no byte of the body is; reading it as %s", encoding)
     return to_unicode(body, encoding)
 
 
@@ -109,6 +113,14 @@ def detect_encoding(body: bytes) -> str:
             return FALLBACK_ENCODING
     logger.debug("undeclared encoding, guessed %s", best)
     return best
+
+
+def _no_utf8_sequence(body: bytes) -> bool:
+    """Whether none of ``body``'s non-ASCII bytes form a UTF-8 character: a legacy page (a
+    Latin-1 or windows-1251 one) under a wrong UTF-8 label. The other departure from browsers:
+    they would show it as U+FFFD; a page of mostly valid UTF-8 with a stray byte stays UTF-8."""
+    text = body.decode("utf-8", "replace")
+    return all(char == "\ufffd" for char in text if not char.isascii())
 
 
 def _is_utf8(body: bytes, *, non_ascii: bool = False) -> bool:

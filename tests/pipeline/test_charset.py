@@ -110,10 +110,18 @@ def test_unknown_label_falls_through_to_meta() -> None:
     assert WESTERN in decode_html(body, "text/html; charset=x-no-such-charset")
 
 
-def test_undecodable_bytes_become_replacement_characters() -> None:
-    decoded = decode_html(b"<p>ok \xff\xfe\xfa</p>", "text/html; charset=utf-8")
-    assert decoded.startswith("<p>ok ")
-    assert "\ufffd" in decoded
+def test_a_stray_byte_in_a_utf8_page_becomes_a_replacement_character() -> None:
+    body = html(WESTERN).encode("utf-8") + b"<p>ok \xff</p>"
+    decoded = decode_html(body, "text/html; charset=utf-8")
+    assert WESTERN in decoded
+    assert "ok \ufffd" in decoded
+
+
+@pytest.mark.parametrize(("text", "encoding"), [(FRENCH, "cp1252"), (RUSSIAN * 5, "cp1251")])
+def test_a_legacy_page_labelled_utf8_is_read_in_its_own_encoding(text: str, encoding: str) -> None:
+    # not one non-ASCII byte of it is UTF-8: the label is wrong, not the bytes
+    body = html(text, '<meta charset="utf-8">').encode(encoding)
+    assert text in decode_html(body, "text/html; charset=utf-8")
 
 
 @pytest.mark.parametrize(
