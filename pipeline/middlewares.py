@@ -14,6 +14,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -182,7 +183,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if wait is not None and wait > self.retry_after_cap:
             self._skip_outlet(request, wait)
             return response
-        retry = self._retry(request, response_status_message(response.status))
+        retry = self._retry(request, status_message(response.status))
         if retry is None:
             return response
         await self._sleep(wait if wait is not None else self._backoff(retry))
@@ -335,12 +336,25 @@ def _status_error(request: Request, response: Response) -> str | None:
         return None
     if response.status < 500 and urlparse_cached(request).path == "/robots.txt":
         return None
-    return response_status_message(response.status)
+    return status_message(response.status)
+
+
+def status_message(status: int) -> str:
+    """``"429 Too Many Requests"``: Python's phrases, which know the codes Twisted's do not."""
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return response_status_message(status)
 
 
 def describe_exception(exception: BaseException) -> str:
     """One readable line for a download failure (Twisted's reprs are long and nested)."""
     name = type(exception).__name__
+    cause = exception.__cause__
+    if name.startswith("Download") and cause is not None:  # Scrapy's wrappers: say the cause
+        return describe_exception(cause)
+    if name == "ParseError" and exception.args:  # twisted.web: not HTTP
+        return f"invalid HTTP response: {exception.args[0]}"
     reasons = getattr(exception, "reasons", None)
     if isinstance(reasons, list) and reasons:
         # twisted.web's ResponseNeverReceived/ResponseFailed: a list of Failures, whose repr

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.exceptions import DownloadFailedError
 from scrapy.http import HtmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web._newclient import ParseError, ResponseFailed, ResponseNeverReceived
 
 from pipeline.middlewares import (
     CallbackErrorMiddleware,
@@ -83,6 +84,12 @@ def test_a_dropped_connection_is_described_without_twisted_reprs() -> None:
         "response cut off: connection closed by the server"
     )
     assert describe_exception(ConnectionRefusedError()) == "connection refused"
+    cause = ResponseFailed([Failure(ParseError("non-integer status code", b"HTTP/1.1 OK"))])
+    wrapped = DownloadFailedError(str(cause))  # Scrapy's wrapper: raise ... from cause
+    wrapped.__cause__ = cause
+    assert describe_exception(wrapped) == (
+        "response cut off: invalid HTTP response: non-integer status code"
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,6 +99,7 @@ def test_a_dropped_connection_is_described_without_twisted_reprs() -> None:
         ("https://coast.example/robots.txt", 503, "503 Service Unavailable"),
         ("https://coast.example/feed.xml", 404, "404 Not Found"),
         ("https://coast.example/feed.xml", 304, None),
+        ("https://coast.example/feed.xml", 429, "429 Too Many Requests"),
     ],
 )
 def test_the_fetch_log_records_an_error_only_for_a_failure(
