@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -97,8 +98,11 @@ def _compiled(rules: ExtractRules) -> SiteRules:
 WORKER_NICENESS = 5
 
 
-def _lower_priority() -> None:
+def _worker_setup() -> None:
+    """Lower priority; and Ctrl-C is the crawler's to handle: a worker that took it too would
+    die with a traceback in the user's terminal while the crawl shuts down."""
     os.nice(WORKER_NICENESS)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def default_workers() -> int:
@@ -123,7 +127,7 @@ class ExtractionPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(EXTRACTION_MODULES)
             self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_lower_priority
+                self.workers, mp_context=context, initializer=_worker_setup
             )
 
     def warm(self) -> None:

@@ -85,6 +85,27 @@ def test_workers_run_at_a_lower_priority_than_the_crawler() -> None:
     assert asyncio.run(niceness_in_worker()) >= min(19, os.nice(0) + WORKER_NICENESS)
 
 
+def _sigint_handler() -> object:
+    import signal
+
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_workers_leave_ctrl_c_to_the_crawler() -> None:
+    import signal
+
+    async def handler_in_worker() -> object:
+        pool = ExtractionPool(1)
+        pool.start()
+        try:
+            assert pool._executor is not None
+            return await asyncio.wrap_future(pool._executor.submit(_sigint_handler))
+        finally:
+            pool.close()
+
+    assert asyncio.run(handler_in_worker()) == signal.SIG_IGN
+
+
 def test_features_are_prepared_for_new_articles_not_for_rechecks() -> None:
     """A recheck's changed bytes are mostly the same text: signing them would be wasted."""
     from datetime import UTC, datetime
