@@ -41,7 +41,15 @@ MIN_REMOVAL_WORDS = 15
 MAX_MINOR_WORDS = 3
 MIN_TYPO_RATIO = 0.8
 
-LABELS = ("headline", "correction", "update", "removal", "minor", "authors")  # display order
+LABELS = (
+    "headline",
+    "correction",
+    "update",
+    "removal",
+    "moved",
+    "minor",
+    "authors",
+)  # display order
 
 Op = tuple[str, str]
 
@@ -183,11 +191,14 @@ def _summarise(old: VersionText, new: VersionText, text_ops: list[Op]) -> Change
     title_changed = normalise_text(old.title) != normalise_text(new.title)
     authors_changed = _authors(old.authors) != _authors(new.authors)
     old_text, new_text = old_side(text_ops), new_side(text_ops)
+    moved = _moved_passages(hunks)
     flags = {
         "headline": title_changed,
         "correction": any(_is_correction(h, old_text, new_text) for h in hunks),
-        "update": any(_is_update(h) for h in hunks) or _has_inserted_note(text_ops, new_text),
-        "removal": any(_is_removal(h, old_text) for h in hunks),
+        "update": any(_is_update(h) for h in hunks if _residue(h.inserted, moved))
+        or _has_inserted_note(text_ops, new_text),
+        "removal": any(_is_removal(h, old_text) for h in hunks if _residue(h.deleted, moved)),
+        "moved": bool(moved),
         "authors": authors_changed,
     }
     flags["minor"] = (
@@ -278,6 +289,23 @@ def _has_inserted_note(ops: list[Op], new_text: str) -> bool:
         for match in _NOTE.finditer(new_text)
         for start, end in inserted
     )
+
+
+def _moved_passages(hunks: list[_Hunk]) -> set[str]:
+    """Paragraphs of at least ``MIN_REMOVAL_WORDS`` words deleted in one place and inserted,
+    word for word, in another: moved, not removed and added."""
+    deleted = {key for h in hunks for key in _paragraph_keys(h.deleted)}
+    inserted = {key for h in hunks for key in _paragraph_keys(h.inserted)}
+    return {key for key in deleted & inserted if len(key.split()) >= MIN_REMOVAL_WORDS}
+
+
+def _residue(text: str, moved: set[str]) -> bool:
+    """Whether ``text`` (a hunk's side) holds words outside the moved paragraphs."""
+    return any(key and key not in moved for key in _paragraph_keys(text))
+
+
+def _paragraph_keys(text: str) -> list[str]:
+    return [" ".join(_WORD.findall(line.casefold())) for line in text.splitlines()]
 
 
 def _is_removal(hunk: _Hunk, old_text: str) -> bool:

@@ -161,6 +161,20 @@ def test_removed_paragraph_is_a_removal() -> None:
     assert summarise_change(BASE, new).labels == ("removal",)
 
 
+def test_a_paragraph_moved_elsewhere_is_moved_not_a_removal() -> None:
+    paragraphs = TITAN.split("\n\n")
+    reordered = [paragraphs[0], paragraphs[2], paragraphs[1], *paragraphs[3:]]
+    summary = summarise_change(BASE, version("\n\n".join(reordered)))
+    assert summary.labels == ("moved",)
+    assert summary.words_added == summary.words_removed > 0
+
+
+def test_a_moved_and_a_removed_paragraph_are_both_labelled() -> None:
+    paragraphs = TITAN.split("\n\n")
+    edited = [paragraphs[0], paragraphs[2], paragraphs[1], *paragraphs[4:]]
+    assert summarise_change(BASE, version("\n\n".join(edited))).labels == ("removal", "moved")
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [
