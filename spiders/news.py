@@ -429,7 +429,11 @@ class NewsSpider(Spider):
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.crawler.stats.inc_value(f"newsmon/outlet/{outlet}/robots_forbidden")
             if request.meta.get(KIND) in LISTING_KINDS:  # configured by the user: say so
-                self._count_error(outlet, f"{request.url}: forbidden by robots.txt")
+                last = self.crawler.stats.get_value(f"newsmon/outlet/{outlet}/last_error")
+                if last and "robots.txt" in last:  # its robots.txt failed (5xx): say that
+                    _count(self, outlet, "errors")
+                else:
+                    self._count_error(outlet, f"{request.url}: forbidden by robots.txt")
             return
         reason = describe_exception(failure.value)
         response = getattr(failure.value, "response", None)
