@@ -12,6 +12,10 @@ Added 2026-11-30, measured one at a time on top of the rest (F1 on extraction-be
 - datelines at the edges (+0.0005 / +0.00003; wcxb's halves +0.0001 / -0.0001: a few of its
   ground truths keep a "Last updated" line);
 - cookie-consent lines (±0 / +0.0004, on the pages where recall mode picks them up).
+
+Added 2026-12-02, for versions rather than F1 (±0 on both sets): counter lines ("12 comments",
+"1,234 views · Updated 10:15 GMT", "3 hours ago") and labelled advertising ("Advertisement",
+"SPONSORED: ...") anywhere in the text; they change between loads of an unchanged article.
 """
 
 from __future__ import annotations
