@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pipeline.diffs import VersionText, summarise_change
-from pipeline.extraction.cleanup import drop_counter_lines
+from pipeline.extraction.cleanup import drop_volatile_lines
 from pipeline.features import PreparedFeatures
 from pipeline.versions import Content, judge, next_check
 from storage.models import Article
@@ -84,7 +84,7 @@ def record_page(
             store_features(session, [(article.id, features)], new=True)
         return Outcome("new-article", article.id, 1)
     stored_text = repeated_lines.filter(article.text) if repeated_lines else article.text
-    stored_text = drop_counter_lines(stored_text)  # stored before counters were dropped
+    stored_text = drop_volatile_lines(stored_text)  # stored before a rule was added
     previous = Content(article.title, stored_text, tuple(article.authors or ()))
     times = stored_times(session, article.id, candidate.hash)
     verdict = judge(previous, candidate, times)

@@ -119,8 +119,7 @@ def tidy(text: str, titles: list[str], link_labels: Collection[str] = ()) -> str
     ``link_labels`` are the page's link labels, ``normalized`` (see ``drop_link_tail``).
     """
     text = drop_consent_lines(text)
-    text = drop_counter_lines(text)
-    text = drop_ad_lines(text)
+    text = drop_volatile_lines(text)
     text = drop_link_tail(text, link_labels)
     text = drop_duplicate_lines(text)
     text = drop_title_lines(text, titles)
@@ -154,6 +153,14 @@ def drop_consent_lines(text: str) -> str:
     if "ookie" not in text and "onsent" not in text:  # (c|C)ookie, (c|C)onsent: most texts
         return text
     return "\n".join(line for line in text.splitlines() if not _CONSENT_RE.search(line))
+
+
+def drop_volatile_lines(text: str) -> str:
+    """Remove the lines that change while the article does not: counters and labelled ads.
+
+    Storage applies it to a stored text too before comparing, so a text stored before a rule
+    was added makes no false version either."""
+    return drop_ad_lines(drop_counter_lines(text))
 
 
 def drop_counter_lines(text: str) -> str:

@@ -159,3 +159,14 @@ def test_new_articles_of_a_batch_are_searchable_and_have_their_first_version(
     assert version_texts([stored[3]]) == {1: _text(TOPICS[3])}
     assert stored[3].stored_bytes > 0
     assert stored[3].raw_html is not None
+
+
+def test_a_text_stored_with_a_counter_line_is_no_edit_once_counters_are_dropped(
+    db_session: Session,
+) -> None:
+    """Texts stored before a volatile-line rule existed still hold such lines; the next check
+    extracts the page without them, and that is not a new version."""
+    old = _page("A", "https://a.example/c", TOPICS[1], extra="\n12 comments\nAdvertisement")
+    record_page(db_session, old, SCHEDULE)
+    later = _page("A", "https://a.example/c", TOPICS[1], minutes=60)
+    assert record_page(db_session, later, SCHEDULE).kind == "unchanged"
