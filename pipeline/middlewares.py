@@ -28,7 +28,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 
-from pipeline.signals import FetchRecord, fetch_recorded
+from pipeline.signals import FetchRecord, count_outlet_error, fetch_recorded
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -119,15 +119,12 @@ class OrderedRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         """RFC 9309: a 5xx robots.txt means "disallow everything" for now; a 4xx allows all."""
         if 500 <= response.status < 600:
-            outlet = request.meta.get(OUTLET)
-            if outlet and self.crawler.stats is not None:
-                prefix = f"newsmon/outlet/{outlet}/"
-                self.crawler.stats.inc_value(prefix + "errors")
-                self.crawler.stats.set_value(
-                    prefix + "last_error",
-                    f"{response.url}: HTTP {response.status}; the host is treated as disallowed "
-                    "for this pass (RFC 9309)",
-                )
+            count_outlet_error(
+                self.crawler.stats,
+                request.meta.get(OUTLET),
+                f"{response.url}: HTTP {response.status}; the host is treated as disallowed "
+                "for this pass (RFC 9309)",
+            )
             response = response.replace(body=b"User-agent: *\nDisallow: /\n")
         elif 400 <= response.status < 500:
             response = response.replace(body=b"")
@@ -322,10 +319,7 @@ class CallbackErrorMiddleware:
         if request is not None:
             record = FetchRecord.from_exchange(request, response=response, error=reason)
             self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
-        if outlet and self.crawler.stats is not None:
-            prefix = f"newsmon/outlet/{outlet}/"
-            self.crawler.stats.inc_value(prefix + "errors")
-            self.crawler.stats.set_value(prefix + "last_error", f"{response.url}: {reason}")
+        count_outlet_error(self.crawler.stats, outlet, f"{response.url}: {reason}")
         return []
 
 

@@ -23,7 +23,12 @@ from pipeline.history import (
 from pipeline.items import Article, FetchedPage
 from pipeline.postprocess import preload_in_background
 from pipeline.repeated_lines import RepeatedLines
-from pipeline.signals import FetchRecord, extraction_expected, fetch_recorded
+from pipeline.signals import (
+    FetchRecord,
+    count_outlet_error,
+    extraction_expected,
+    fetch_recorded,
+)
 from pipeline.urls import canonicalize_url, host_of
 from pipeline.versions import content_hash, next_check
 from pipeline.workers import ExtractionPool, default_workers
@@ -284,9 +289,7 @@ _COUNTERS = {
 
 
 def _count_error(crawler: Crawler, outlet: str, message: str) -> None:
-    _count(crawler, outlet, "errors")
-    assert crawler.stats is not None
-    crawler.stats.set_value(f"newsmon/outlet/{outlet}/last_error", message)
+    count_outlet_error(crawler.stats, outlet, message)
 
 
 def _count(crawler: Crawler, outlet: str, key: str) -> None:

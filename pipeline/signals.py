@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
 
 fetch_recorded = object()  # record=FetchRecord
 # Sent by the spider, at most once a crawl, as soon as it knows a page will need extracting:
@@ -76,3 +77,12 @@ _FIELD_NAMES = tuple(field.name for field in fields(FetchRecord))
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def count_outlet_error(stats: StatsCollector | None, outlet: str | None, message: str) -> None:
+    """One more error for ``outlet`` in this crawl, ``message`` its latest: what the crawl
+    run's row and the summary show (:class:`pipeline.extensions.CrawlRunExtension`)."""
+    if stats is None or not outlet:
+        return
+    stats.inc_value(f"newsmon/outlet/{outlet}/errors")
+    stats.set_value(f"newsmon/outlet/{outlet}/last_error", message)

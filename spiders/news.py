@@ -22,7 +22,12 @@ from twisted.python.failure import Failure
 from pipeline.config import OutletConfig, load_config
 from pipeline.items import FetchedPage
 from pipeline.middlewares import KIND, OUTLET, describe_exception
-from pipeline.signals import FetchRecord, extraction_expected, fetch_recorded
+from pipeline.signals import (
+    FetchRecord,
+    count_outlet_error,
+    extraction_expected,
+    fetch_recorded,
+)
 from pipeline.urls import article_url, canonicalize_url, host_in_domains, host_of
 from spiders.discovery import (
     Link,
@@ -444,8 +449,7 @@ class NewsSpider(Spider):
         self._count_error(outlet, f"{request.url}: {reason}")
 
     def _count_error(self, outlet: str, message: str) -> None:
-        _count(self, outlet, "errors")
-        self.crawler.stats.set_value(f"newsmon/outlet/{outlet}/last_error", message)
+        count_outlet_error(self.crawler.stats, outlet, message)
         self.logger.warning("%s: %s", outlet, message)
 
     def _outlet_of(self, response: Response) -> OutletConfig:

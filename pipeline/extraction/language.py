@@ -5,7 +5,7 @@ CLD2 (Chromium's compact language detector, through pycld2) reads the text: 0.1 
 about 5 MB (py3langid, tried first, held about 80 MB in every extraction worker). Pages state a
 wrong language more often than one would think: templates hard-code ``<html lang="en">`` on
 German articles, and 4 of the 849 benchmark pages that state a language state the wrong one
-(CLD2 was right on all 4, and agreed with the page on the other 845 where it was sure). So the
+(CLD2 was right on all 4; it agreed with the page on 843 and was unsure on 2). So the
 text wins when CLD2 is sure of it, on enough text, and the statement is the fallback for short
 or mixed texts; for pages that state nothing (5 % of the benchmark pages) the text is all.
 """
