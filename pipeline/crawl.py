@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 
 from pipeline.config import Config
 from pipeline.postprocess import after_crawl_run
+from pipeline.prestart import warm_workers_for_new_outlets
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repository import sync_stories
@@ -83,6 +84,10 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
     return settings
 
 
+def crawled_outlets(config: Config, options: CrawlOptions) -> list[str]:
+    return list(options.outlets) or [outlet.name for outlet in config.outlets]
+
+
 def prepare_database(config: Config, database_url: str) -> None:
     """Schema at head and configured stories present: safe to run before every crawl."""
     upgrade_database(database_url)
@@ -111,6 +116,7 @@ def run_crawl(
     ``run_id``: adopt this crawl-run row (created by ``newsmon run`` before it started this
     process) instead of creating one.
     """
+    warm_workers_for_new_outlets(database_url, crawled_outlets(config, options))
     prepare_database(config, database_url)
     if run_id is None:
         run_id = create_run(database_url)

@@ -105,6 +105,21 @@ def _worker_setup() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _fork_server_context() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(EXTRACTION_MODULES)
+    return context
+
+
+def start_fork_server() -> None:
+    """Start the extraction workers' fork server and its preload, without waiting for either.
+
+    One per process: a pool created later forks its workers from it. Safe to call again.
+    """
+    _fork_server_context()
+    multiprocessing.forkserver.ensure_running()
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
@@ -124,20 +139,18 @@ class ExtractionPool:
             # The fork server starts, and preloads, at the first page to extract (or when
             # :meth:`warm` is called): a recheck pass of unchanged pages never pays for loading
             # trafilatura and numpy.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(EXTRACTION_MODULES)
             self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_worker_setup
+                self.workers, mp_context=_fork_server_context(), initializer=_worker_setup
             )
 
     def warm(self) -> None:
         """Start the fork server now, without waiting for it: a crawl that will extract calls
-        this as soon as it knows, so the preload (about 0.3 s of imports) runs on another core
+        this as soon as it knows, so the preload (about 1 s of imports) runs on another core
         while the crawl fetches robots.txt and feeds, instead of holding the first page, and
         the reactor with it, when the first page is submitted."""
         if self._executor is not None and not self._warming:
             self._warming = True
-            multiprocessing.forkserver.ensure_running()
+            start_fork_server()
 
     async def extract(
         self,

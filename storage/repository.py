@@ -67,6 +67,20 @@ class ChangeStats:
     labels: tuple[str, ...] = ()
 
 
+def outlets_without_articles(session: Session, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` with no stored article yet (never crawled, or nothing kept)."""
+    wanted = list(dict.fromkeys(names))
+    stored = set(
+        session.scalars(
+            select(Outlet.name).where(
+                Outlet.name.in_(wanted),
+                select(Article.id).where(Article.outlet_id == Outlet.id).exists(),
+            )
+        )
+    )
+    return [name for name in wanted if name not in stored]
+
+
 def get_or_create_outlet(session: Session, name: str) -> Outlet:
     """The outlet row called ``name``, created if missing.
 

@@ -54,13 +54,17 @@ def crawl(app: AppContext, outlets: tuple[str, ...], recheck: str, run_id: int |
     Example:
         newsmon crawl --outlet Axios --outlet Politico
     """
-    from pipeline.crawl import CrawlOptions, run_crawl
+    from pipeline.prestart import warm_workers_for_new_outlets
 
     config = app.config(required=True)
     if not config.outlets:
         raise UserError(f"{config.path}: outlets: no outlets configured")
     names = tuple(config.outlet(name).name for name in outlets)
     url = app.database_url()
+    # Before Scrapy's imports: the workers' preload then runs beside them, on another core.
+    warm_workers_for_new_outlets(url, names or [o.name for o in config.outlets])
+    from pipeline.crawl import CrawlOptions, run_crawl
+
     options = CrawlOptions(
         outlets=names,
         recheck=recheck,
