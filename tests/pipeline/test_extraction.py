@@ -457,3 +457,47 @@ def test_a_mostly_italian_text_is_italian_unless_the_page_says_otherwise() -> No
     text = f"{ITALIAN}\n{PARAGRAPH}"  # CLD2: about 60 % Italian, 40 % English
     assert article_language(None, text) == "it"
     assert article_language("en", text) == "en"  # not clear enough to overrule the page
+
+
+MIDDLE_PARAGRAPH = (
+    "The transport authority said the extra services would cost about two million a year, paid "
+    "for by the regional fund that also covers the new tram line to the airport and the harbour."
+)
+
+
+def fake_trafilatura(fast: str, full: str, calls: list[str]) -> Any:
+    """``_trafilatura_text`` returning ``fast`` for the fast pass and ``full`` for the cascade."""
+
+    def text(tree: Any, url: str | None, options: Any) -> str:
+        calls.append("fast" if options is generic.FAST_OPTIONS else "full")
+        return fast if options is generic.FAST_OPTIONS else full
+
+    return text
+
+
+def test_the_full_cascade_weighs_in_when_a_second_opinion_finds_more_than_the_fast_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast pass took one block of the article; readability found more, trafilatura's own
+    fallbacks found all of it: the text that says most and holds the fast pass's wins."""
+    calls: list[str] = []
+    full = f"{PARAGRAPH}\n{MIDDLE_PARAGRAPH}\n{SECOND_PARAGRAPH}"
+    monkeypatch.setattr(generic, "_trafilatura_text", fake_trafilatura(PARAGRAPH, full, calls))
+    monkeypatch.setattr(
+        generic, "readability_text", lambda tree: f"{PARAGRAPH}\n{SECOND_PARAGRAPH}"
+    )
+    article = extract_article(article_page(), url="https://news.example/a")
+    assert calls == ["fast", "full"]
+    assert article.text == full
+
+
+def test_the_full_cascade_stays_off_when_no_second_opinion_finds_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    fast = f"{PARAGRAPH}\n{SECOND_PARAGRAPH}"
+    monkeypatch.setattr(generic, "_trafilatura_text", fake_trafilatura(fast, "unused", calls))
+    monkeypatch.setattr(generic, "readability_text", lambda tree: fast)
+    article = extract_article(article_page(), url="https://news.example/a")
+    assert calls == ["fast"]
+    assert article.text == fast
