@@ -79,6 +79,7 @@ class CrawlConfig:
     max_age: timedelta = timedelta(days=30)
     max_articles_per_outlet: int = 0
     extraction_workers: int = 0
+    extraction_timeout: timedelta = timedelta(minutes=2)
     repeated_lines: bool = True
 
 
@@ -267,6 +268,7 @@ def _as_datetime(text: str) -> datetime:
 _MUST_BE_POSITIVE = {
     "crawl.concurrency_per_outlet": "must be at least 1 (0 would never send a request)",
     "crawl.timeout": "must be more than 0s",
+    "crawl.extraction_timeout": "must be more than 0s",
     "crawl.max_page_size": "must be at least 1 byte",
     "crawl.interval": "must be more than 0s",
     "run.recheck_interval": "must be more than 0s",

@@ -58,6 +58,7 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "NEWSMON_MAX_ARTICLES_PER_OUTLET": crawl.max_articles_per_outlet,
         "NEWSMON_PROGRESS_INTERVAL": options.progress_interval,
         "NEWSMON_EXTRACT_WORKERS": crawl.extraction_workers or -1,
+        "NEWSMON_EXTRACT_TIMEOUT": crawl.extraction_timeout.total_seconds(),
         "NEWSMON_REPEATED_LINES": crawl.repeated_lines,
         "NEWSMON_RECHECK": options.recheck,
         "NEWSMON_TRACKING_PARAMS": list(config.dedupe.tracking_params),

@@ -31,7 +31,7 @@ from pipeline.signals import (
 )
 from pipeline.urls import canonicalize_url, host_of
 from pipeline.versions import content_hash, next_check
-from pipeline.workers import ExtractionPool, default_workers
+from pipeline.workers import EXTRACTION_TIMEOUT, ExtractionPool, default_workers
 from pipeline.writer import Bulk, writer_for
 from storage.boilerplate import boilerplate_windows, save_boilerplate_windows
 from storage.repository import ArticleSnapshot
@@ -55,7 +55,10 @@ class ExtractArticlePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         workers = crawler.settings.getint("NEWSMON_EXTRACT_WORKERS", -1)
-        self.pool = ExtractionPool(default_workers() if workers < 0 else workers)
+        self.pool = ExtractionPool(
+            default_workers() if workers < 0 else workers,
+            timeout=crawler.settings.getfloat("NEWSMON_EXTRACT_TIMEOUT", EXTRACTION_TIMEOUT),
+        )
         self.repeated: RepeatedLines | None = None
         crawler.signals.connect(self.pool.warm, signal=extraction_expected)
 

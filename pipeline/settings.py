@@ -115,6 +115,7 @@ NEWSMON_FETCH_LOG_BATCH = 200
 NEWSMON_RECHECK = "due"
 NEWSMON_TRACKING_PARAMS: list[str] = []
 NEWSMON_EXTRACT_WORKERS = -1
+NEWSMON_EXTRACT_TIMEOUT = 120.0
 NEWSMON_REPEATED_LINES = True
 NEWSMON_SCHEDULE: list[list[float]] = [
     [3 * 3600, 15 * 60],
@@ -141,6 +142,7 @@ NEWSMON_SETTINGS_HELP = {
     "NEWSMON_RECHECK": "Which stored articles to fetch again: due, all or none.",
     "NEWSMON_TRACKING_PARAMS": "Extra query parameters dropped from article URLs ([dedupe]).",
     "NEWSMON_EXTRACT_WORKERS": "Extraction processes; -1: one per core, 0: in the crawl process.",
+    "NEWSMON_EXTRACT_TIMEOUT": "Seconds a page may take in a worker before the worker is stopped.",
     "NEWSMON_REPEATED_LINES": "Remove lines repeated across an outlet's recent new articles.",
     "NEWSMON_SCHEDULE": "Recheck schedule: [max age, recheck every] pairs in seconds.",
 }

@@ -3,6 +3,12 @@
 trafilatura holds the GIL for 15-40 ms a page: run in Scrapy's reactor thread it stalls
 downloads and caps the crawl at one core (PITFALLS.md). Here pages go to worker processes;
 the number of pages in flight is bounded so a fast outlet cannot fill memory.
+
+One bad page must not cost the rest of the crawl: a worker that dies on a page (a crash in a
+parser's C code, the kernel's OOM killer) breaks the whole ``ProcessPoolExecutor``, and a page
+that never finishes holds its worker for good. The pool then starts afresh; the pages that were
+in flight are extracted again, one at a time, and only a page that fails again, or overran the
+time limit, is recorded as not extracted, with the reason.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -120,17 +128,48 @@ def start_fork_server() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+# A page still in extraction after this long is given up, and its worker killed (the crawl's
+# ``[crawl] extraction_timeout``). The slowest benchmark page takes about 2 s; 5 MB of HTML, the
+# page-size cap, about 30 s on a slow core.
+EXTRACTION_TIMEOUT = 120.0
+
+WORKER_DIED = "the extraction worker died on this page (crashed or killed)"
+
+
+class _WorkerLost(Exception):
+    """The page's worker died or overran: ``retry`` when the page may not be the cause."""
+
+    def __init__(self, reason: str, *, retry: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry = retry
+
+
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
 class ExtractionPool:
-    """A bounded process pool; with ``workers == 0`` extraction runs inline (small crawls)."""
+    """A bounded process pool; with ``workers == 0`` extraction runs inline (small crawls).
 
-    def __init__(self, workers: int, max_pending: int | None = None) -> None:
+    ``timeout``: seconds a page may take in a worker; ``task``: what a worker runs (tests give a
+    function that crashes or hangs on purpose).
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        max_pending: int | None = None,
+        timeout: float = EXTRACTION_TIMEOUT,
+        task: Callable[..., Extracted] = extract_in_worker,
+    ) -> None:
         self.workers = workers
+        self.timeout = timeout
+        self.restarts = 0  # pools replaced after a worker died or overran
+        self._task = task
         self._executor: ProcessPoolExecutor | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._retries: asyncio.Lock | None = None
         self._max_pending = max_pending or max(4, 4 * workers)
         self._warming = False
 
@@ -139,9 +178,12 @@ class ExtractionPool:
             # The fork server starts, and preloads, at the first page to extract (or when
             # :meth:`warm` is called): a recheck pass of unchanged pages never pays for loading
             # trafilatura and numpy.
-            self._executor = ProcessPoolExecutor(
-                self.workers, mp_context=_fork_server_context(), initializer=_worker_setup
-            )
+            self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers, mp_context=_fork_server_context(), initializer=_worker_setup
+        )
 
     def warm(self) -> None:
         """Start the fork server now, without waiting for it: a crawl that will extract calls
@@ -162,15 +204,59 @@ class ExtractionPool:
         learn: bool = False,
         features: bool = True,
     ) -> Extracted:
-        """:func:`extract_in_worker` in a worker (or inline without workers)."""
+        """:func:`extract_in_worker` in a worker (or inline without workers).
+
+        A page whose worker died is tried once more, alone, in a fresh pool: it may only have
+        been in flight when another page killed the pool.
+        """
         args = (body, url, content_type, rules, repeated, learn, features)
         if self._executor is None:
-            return extract_in_worker(*args)
-        if self._slots is None:  # created lazily: it must belong to the running loop
+            return self._task(*args)
+        if self._slots is None:  # created lazily: they must belong to the running loop
             self._slots = asyncio.Semaphore(self._max_pending)
-        async with self._slots:
-            future: Future[Extracted] = self._executor.submit(extract_in_worker, *args)
-            return await asyncio.wrap_future(future)
+            self._retries = asyncio.Lock()
+        assert self._retries is not None
+        try:
+            async with self._slots:
+                return await self._in_worker(args)
+        except _WorkerLost as lost:
+            if not lost.retry:
+                return Extracted(None, lost.reason)
+        async with self._retries, self._slots:
+            try:
+                return await self._in_worker(args)
+            except _WorkerLost as lost:
+                return Extracted(None, lost.reason)
+
+    async def _in_worker(self, args: tuple[object, ...]) -> Extracted:
+        executor = self._executor
+        assert executor is not None
+        try:
+            future: Future[Extracted] = executor.submit(self._task, *args)
+            async with asyncio.timeout(self.timeout):  # no extra task per page, as wait_for
+                return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            self._replace(executor, kill=False)
+            raise _WorkerLost(WORKER_DIED, retry=True) from None
+        except TimeoutError:
+            self._replace(executor, kill=True)
+            reason = f"extraction took longer than {self.timeout:g} s (worker stopped)"
+            raise _WorkerLost(reason, retry=False) from None
+
+    def _replace(self, executor: ProcessPoolExecutor, *, kill: bool) -> None:
+        """A fresh pool instead of ``executor``, once however many of its pages noticed."""
+        if executor is not self._executor:
+            return
+        if kill:
+            # ProcessPoolExecutor cannot stop one busy task: stop its processes (its pages in
+            # flight then fail as a broken pool, and are tried again in the new one).
+            for process in list((getattr(executor, "_processes", None) or {}).values()):
+                process.kill()
+        # its pages in flight fail as a broken pool (cancelling them would cancel their callers)
+        executor.shutdown(wait=False)
+        self._executor = self._new_executor()
+        self.restarts += 1
+        logger.warning("extraction workers restarted (%d so far this crawl)", self.restarts)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -77,6 +77,7 @@ def test_missing_file_uses_defaults_only_when_allowed(tmp_path: Path) -> None:
         ("[crawl]\ndelay = 'soon'\n", "crawl.delay", "cannot parse duration"),
         ("[crawl]\nconcurrency_per_outlet = 0\n", "crawl.concurrency_per_outlet", "at least 1"),
         ("[crawl]\ntimeout = '0s'\n", "crawl.timeout", "more than 0s"),
+        ("[crawl]\nextraction_timeout = '0s'\n", "crawl.extraction_timeout", "more than 0s"),
         ("[crawl]\nmax_page_size = 0\n", "crawl.max_page_size", "at least 1 byte"),
         ("[run]\nrecheck_interval = 0\n", "run.recheck_interval", "more than 0s"),
         (

@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import ExtractRules
-from pipeline.workers import WORKER_NICENESS, ExtractionPool, extract_in_worker
+from pipeline.workers import (
+    WORKER_DIED,
+    WORKER_NICENESS,
+    Extracted,
+    ExtractionPool,
+    extract_in_worker,
+)
 from tests.pipeline.test_extraction_sites import BODY, SECOND, outlet_page
+from tests.pipeline.worker_tasks import CRASH, HANG, crash_or_hang
 
 RULES = ExtractRules(body=("div.story",), title=("h1.headline",), drop=(".related",))
 
@@ -169,3 +176,63 @@ def test_the_fork_server_starts_as_soon_as_the_spider_expects_extraction() -> No
     done = subprocess.run([sys.executable, "-c", FORK_SERVER_CHECK], capture_output=True,
                           text=True, env=env, cwd=root, timeout=120, check=True)  # fmt: skip
     assert done.stdout.split() == ["0", "1"]
+
+
+def run_pages(pool: ExtractionPool, bodies: list[bytes]) -> list[Extracted]:
+    """Extract ``bodies`` concurrently in ``pool``, then the first once more after all that."""
+
+    async def run() -> list[Extracted]:
+        results = await asyncio.gather(
+            *(pool.extract(body, f"https://coast.example/{n}", "text/html")
+              for n, body in enumerate(bodies))
+        )  # fmt: skip
+        return [*results, await pool.extract(bodies[0], "https://coast.example/again", None)]
+
+    pool.start()
+    try:
+        return asyncio.run(run())
+    finally:
+        pool.close()
+
+
+def test_a_page_that_kills_its_worker_is_recorded_and_the_pages_beside_it_are_extracted() -> None:
+    """A crash in a parser's C code or the OOM killer breaks the whole process pool: the pages
+    that were in flight with it are extracted again in a fresh pool, and the crawl goes on."""
+    pool = ExtractionPool(2, task=crash_or_hang)
+    bodies = [outlet_page(), outlet_page() + CRASH, outlet_page(), outlet_page()]
+    results = run_pages(pool, bodies)
+
+    assert [r.article is not None for r in results] == [True, False, True, True, True]
+    assert results[1].reason == WORKER_DIED
+    assert pool.restarts >= 2  # once with the pages beside it, once when it was tried alone
+
+
+def test_a_page_that_never_finishes_is_given_up_and_its_worker_stopped() -> None:
+    pool = ExtractionPool(2, timeout=3.0, task=crash_or_hang)
+    bodies = [outlet_page(), outlet_page() + HANG, outlet_page()]
+    results = run_pages(pool, bodies)
+
+    assert [r.article is not None for r in results] == [True, False, True, True]
+    assert results[1].reason == "extraction took longer than 3 s (worker stopped)"
+    assert pool.restarts == 1
+
+
+def test_the_extraction_time_limit_comes_from_the_config(tmp_path: Path) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from pipeline.config import load_config
+    from pipeline.crawl import CrawlOptions, crawl_settings
+    from pipeline.pipelines import ExtractArticlePipeline
+
+    path = tmp_path / "newsmon.toml"
+    path.write_text(
+        '[crawl]\nextraction_timeout = "45s"\n'
+        '[[outlets]]\nname = "Coast"\nfeeds = ["https://coast.example/rss"]\n',
+        encoding="utf-8",
+    )
+    settings = crawl_settings(load_config(path), "sqlite://", CrawlOptions())
+    limit = settings.getfloat("NEWSMON_EXTRACT_TIMEOUT")
+    crawler = get_crawler(
+        settings_dict={"NEWSMON_EXTRACT_TIMEOUT": limit, "NEWSMON_EXTRACT_WORKERS": 1}
+    )
+    assert ExtractArticlePipeline(crawler).pool.timeout == 45.0
