@@ -392,6 +392,8 @@ def _parse_extract(reader: _Reader, value: Any, key: str) -> ExtractRules | None
     except ValueError as error:
         message = str(error)
         field = next((k for k in ("body", "title", "drop") if f"extract.{k}" in message), None)
+        if field:
+            message = message.removeprefix(f"extract.{field}: ")  # the key names it already
         raise ConfigError(reader.path, f"{key}.{field}" if field else key, message) from None
     return ExtractRules(rules.body, rules.title, rules.drop)
 

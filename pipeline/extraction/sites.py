@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cssselect import SelectorError
 from lxml import etree
 from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
@@ -28,7 +29,8 @@ class SiteRules:
     Attributes:
         body: containers of the article text; the text of every element matched by the first
             selector that matches anything, in page order.
-        title: the headline; the text of the first element matched.
+        title: the headline; the text of the first element matched, or the first string an XPath
+            gives (``//meta[@property="og:title"]/@content``).
         drop: elements removed from the page before anything else (related links, promos).
     """
 
@@ -63,14 +65,14 @@ class SiteRules:
     def drop_elements(self, tree: HtmlElement) -> None:
         """Remove what ``drop`` matches from ``tree`` (in place); the tail text is kept."""
         for selector in self._compiled["drop"]:
-            for element in selector(tree):
-                if element.getparent() is not None:
+            for element in _matches(selector, tree):
+                if isinstance(element, HtmlElement) and element.getparent() is not None:
                     element.drop_tree()
 
     def body_elements(self, tree: HtmlElement) -> list[HtmlElement]:
         """The elements of the first ``body`` selector that matches, outermost only."""
         for selector in self._compiled["body"]:
-            found = [e for e in selector(tree) if isinstance(e, HtmlElement)]
+            found = [e for e in _matches(selector, tree) if isinstance(e, HtmlElement)]
             if found:
                 inside = {id(d) for e in found for d in e.iterdescendants()}
                 return [e for e in found if id(e) not in inside]
@@ -79,11 +81,23 @@ class SiteRules:
     def title_text(self, tree: HtmlElement) -> str:
         """Text of the first element a ``title`` selector matches, or ""."""
         for selector in self._compiled["title"]:
-            for element in selector(tree):
-                text = " ".join(str(element.text_content()).split())
+            for match in _matches(selector, tree):
+                if isinstance(match, HtmlElement):
+                    value = match.text_content()
+                elif isinstance(match, str):  # an attribute's value or a text() node
+                    value = match
+                else:  # a comment or processing instruction
+                    continue
+                text = " ".join(str(value).split())
                 if text:
                     return text
         return ""
+
+
+def _matches(selector: etree.XPath, tree: HtmlElement) -> list[Any]:
+    """What ``selector`` finds, as a list: an XPath may also give one string, number or bool."""
+    found = selector(tree)
+    return found if isinstance(found, list) else [found]
 
 
 def _selectors(key: str, value: Any) -> tuple[str, ...]:
@@ -98,6 +112,7 @@ def _compile(key: str, selector: str) -> etree.XPath:
         if selector.startswith(_XPATH_PREFIXES):
             return etree.XPath(selector)
         return CSSSelector(selector, translator="html")
-    except (etree.XPathSyntaxError, SyntaxError, ValueError) as error:
-        # cssselect's SelectorSyntaxError is a SyntaxError
+    except (etree.XPathSyntaxError, SelectorError, SyntaxError, ValueError) as error:
+        # SelectorError: cssselect's syntax errors, and what it cannot turn into XPath
+        # (pseudo-elements such as Scrapy's ``h1::text``)
         raise ValueError(f"extract.{key}: invalid selector {selector!r}: {error}") from error

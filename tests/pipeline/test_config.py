@@ -106,6 +106,12 @@ def test_missing_file_uses_defaults_only_when_allowed(tmp_path: Path) -> None:
         ),
         (
             '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+            '[outlets.extract]\ntitle = "h1::text"\n',
+            "outlets[0] (A).extract.title: invalid selector 'h1::text'",
+            "Pseudo-elements are not supported",
+        ),
+        (
+            '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
             '[outlets.extract]\nheadline = "h1"\n',
             "outlets[0] (A).extract",
             "unknown extract key",

@@ -45,6 +45,7 @@ def test_builds_rules_from_strings_and_lists() -> None:
         ({"drop": ["div", None]}, "extract.drop must be"),
         ({"title": "h1[["}, "extract.title: invalid selector"),
         ({"body": "//div[@class="}, "extract.body: invalid selector"),
+        ({"title": "h1::text"}, "extract.title: invalid selector 'h1::text': Pseudo-elements"),
     ],
 )
 def test_rejects_bad_rules(data: dict[str, object], message: str) -> None:
@@ -67,6 +68,20 @@ def test_xpath_selectors_work_too() -> None:
     )
     article = extract_article(outlet_page(), url="https://coast.example/a", rules=rules)
     assert article.text == f"{BODY}\n{SECOND}"
+
+
+def test_a_title_can_be_an_attribute_an_xpath_selects() -> None:
+    """As the README's example: the headline from ``og:title`` when the page has one."""
+    page = outlet_page().replace(
+        b"<title>", b"<meta property='og:title' content=' Ferries,  every 30 minutes '><title>"
+    )
+    rules = SiteRules.from_mapping(
+        {"title": ['//meta[@property="og:title"]/@content', "h1.headline"], "drop": "//a/@href"}
+    )
+    article = extract_article(page, url="https://coast.example/a", rules=rules)
+    assert article.title == "Ferries, every 30 minutes"
+    without = extract_article(outlet_page(), url="https://coast.example/a", rules=rules)
+    assert without.title == "Ferries every half hour from April"
 
 
 def test_drop_selectors_apply_to_generic_extraction() -> None:
