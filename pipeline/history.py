@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pipeline.diffs import VersionText, summarise_change
 from pipeline.extraction.cleanup import drop_volatile_lines
 from pipeline.features import PreparedFeatures
-from pipeline.versions import Content, judge, next_check
+from pipeline.versions import Content, content_hash, judge, next_check
 from storage.models import Article
 from storage.pending_features import StoredFeatures, save_pending_features
 from storage.repository import (
@@ -27,14 +27,16 @@ from storage.repository import (
     create_article,
     create_articles,
     find_article,
+    first_texts_since,
     mark_removed,
     record_check,
+    replace_first_text,
     stored_times,
     url_owners,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -143,6 +145,25 @@ def record_pages(
         prepared = features[index] if features else None
         outcomes[index] = record_page(session, snapshots[index], schedule, rule, prepared)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def refilter_first_texts(
+    session: Session, rules: Mapping[str, BoilerplateRule], since: datetime
+) -> int:
+    """Remove the outlets' repeated lines from articles first stored since ``since`` that
+    still have one version: those stored before their outlet's window had learned the lines
+    (the first pages of a first crawl) kept them. Returns how many texts changed.
+
+    Their pending features no longer match the text, so post-processing computes them again.
+    """
+    changed = []
+    for first in first_texts_since(session, rules, since):
+        text = rules[first.outlet].filter(first.text)
+        if text != first.text:
+            changed.append((first.article_id, text, content_hash(first.title, text, first.authors)))
+    for article_id, text, digest in changed:
+        replace_first_text(session, article_id, text, digest)
+    return len(changed)
 
 
 def store_features(

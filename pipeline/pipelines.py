@@ -19,6 +19,7 @@ from pipeline.history import (
     record_page,
     record_pages,
     record_unchanged_body,
+    refilter_first_texts,
 )
 from pipeline.items import Article, FetchedPage
 from pipeline.postprocess import preload_in_background
@@ -68,6 +69,7 @@ class ExtractArticlePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.pool.start()
+        self.opened_at = datetime.now(UTC)
         if self.crawler.settings.getbool("NEWSMON_REPEATED_LINES", True):
             outlets = list(getattr(self.crawler.spider, "outlets", {}))
             job = writer_for(self.crawler).submit(
@@ -81,6 +83,9 @@ class ExtractArticlePipeline:
             at = datetime.now(UTC)
             writer = writer_for(self.crawler)
             writer.submit(lambda s: save_boilerplate_windows(s, windows, at))
+            if grown := self.repeated.grown():  # after every page's own write (one queue)
+                since = self.opened_at
+                writer.submit(lambda s: _log_refiltered(refilter_first_texts(s, grown, since)))
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, FetchedPage) or item.status != 200:
@@ -112,6 +117,11 @@ class ExtractArticlePipeline:
                 _count_error(self.crawler, item.outlet, f"{item.url}: {result.reason}")
                 raise ArticleNotExtracted(f"{item.url}: {result.reason}")
         return item
+
+
+def _log_refiltered(count: int) -> None:
+    if count:
+        logger.info("repeated lines learned during the crawl removed from %d new texts", count)
 
 
 class StoreArticlePipeline:

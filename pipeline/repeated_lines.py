@@ -24,6 +24,7 @@ class RepeatedLines:
         self._windows: dict[str, BoilerplateLines] = {}
         self._rules: dict[str, BoilerplateRule] = {}
         self._learned: dict[str, int] = {}
+        self._first: dict[str, BoilerplateRule] = {}  # each outlet's first rule of the crawl
         for outlet, pages in stored.items():
             window = self._window(outlet)
             for page in pages[-window.window :]:
@@ -34,6 +35,7 @@ class RepeatedLines:
         rule = self._rules.get(outlet)
         if rule is None:
             rule = self._rules[outlet] = self._window(outlet).rule()
+            self._first.setdefault(outlet, rule)
         return rule or None
 
     def learn(self, outlet: str, keys: Page) -> None:
@@ -42,6 +44,24 @@ class RepeatedLines:
         learned = self._learned[outlet] = self._learned.get(outlet, 0) + 1
         if learned % self.refresh == 0 or self._window(outlet).pages_seen <= self.refresh:
             self._rules.pop(outlet, None)
+
+    def grown(self) -> dict[str, BoilerplateRule]:
+        """The outlets whose rule gained lines during the crawl, with their rule now.
+
+        Their pages filtered before then kept those lines: a first crawl of an outlet hands
+        out its first pages before the window has seen any page.
+        """
+        grown = {}
+        for outlet in self._learned:
+            now = self._window(outlet).rule()
+            first = self._first.get(outlet)
+            if (
+                first is None
+                or not now.lines <= first.lines
+                or not now.prose_lines <= first.prose_lines
+            ):
+                grown[outlet] = now
+        return {outlet: rule for outlet, rule in grown.items() if rule}
 
     def changed(self) -> dict[str, list[Page]]:
         """The windows of the outlets that learned something this crawl, to be stored."""

@@ -18,13 +18,16 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import ExtractRules
 from pipeline.extraction.boilerplate import BoilerplateRule, learn_and_filter
@@ -106,11 +109,64 @@ def _compiled(rules: ExtractRules) -> SiteRules:
 WORKER_NICENESS = 5
 
 
-def _worker_setup() -> None:
-    """Lower priority; and Ctrl-C is the crawler's to handle: a worker that took it too would
-    die with a traceback in the user's terminal while the crawl shuts down."""
+# In a worker: where it notes when it started its current page, and which page (see _timed).
+_clock: tuple[Any, int] | None = None
+
+
+def _worker_setup(crawler: int = 0, starts: Any = None, counter: Any = None) -> None:
+    """Lower priority; Ctrl-C is the crawler's to handle (a worker that took it too would die
+    with a traceback in the user's terminal while the crawl shuts down); a slot in ``starts``;
+    and an exit when the crawler process is gone (killed with SIGKILL, say)."""
+    global _clock
     os.nice(WORKER_NICENESS)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if starts is not None and counter is not None:
+        with counter.get_lock():
+            slot = counter.value
+            counter.value += 1
+        if 2 * slot + 1 < len(starts):
+            _clock = (starts, slot)
+    if crawler:
+        threading.Thread(target=_exit_with, args=(crawler,), daemon=True).start()
+
+
+def _exit_with(crawler: int) -> None:
+    """Wait for the crawler to end, then end this worker and the fork server it came from:
+    nothing else would (the fork server keeps running, holding its workers' memory)."""
+    try:
+        handle = os.pidfd_open(crawler)
+        select.select([handle], [], [])
+    except (AttributeError, OSError):  # no pidfd (old kernel): look every second
+        while _alive(crawler):
+            time.sleep(1.0)
+    fork_server = os.getppid()
+    if fork_server not in (crawler, 1):
+        os.kill(fork_server, signal.SIGTERM)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _timed(task: Callable[..., Extracted], token: float, *args: Any) -> Extracted:
+    """Run ``task`` in a worker, noting in the shared clock when this page (``token``) began:
+    the crawler's time limit counts from there, not from when the page was queued."""
+    if _clock is None:
+        return task(*args)
+    starts, slot = _clock
+    starts[2 * slot + 1] = token
+    starts[2 * slot] = time.monotonic()
+    try:
+        return task(*args)
+    finally:
+        starts[2 * slot] = 0.0
 
 
 def _fork_server_context() -> multiprocessing.context.ForkServerContext:
@@ -149,6 +205,14 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
+def _began(starts: Any, token: float) -> float:
+    """When a worker began the page ``token`` (``time.monotonic()``), or 0.0: still queued."""
+    for slot in range(len(starts) // 2):
+        if starts[2 * slot + 1] == token:
+            return float(starts[2 * slot])
+    return 0.0
+
+
 class ExtractionPool:
     """A bounded process pool; with ``workers == 0`` extraction runs inline (small crawls).
 
@@ -168,6 +232,8 @@ class ExtractionPool:
         self.restarts = 0  # pools replaced after a worker died or overran
         self._task = task
         self._executor: ProcessPoolExecutor | None = None
+        self._starts: Any = None  # the executor's shared clock: (start, page token) per worker
+        self._tokens = 0.0
         self._slots: asyncio.Semaphore | None = None
         self._retries: asyncio.Lock | None = None
         self._max_pending = max_pending or max(4, 4 * workers)
@@ -181,8 +247,14 @@ class ExtractionPool:
             self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
+        context = _fork_server_context()
+        self._starts = context.Array("d", 2 * self.workers, lock=False)
+        counter = context.Value("i", 0)
         return ProcessPoolExecutor(
-            self.workers, mp_context=_fork_server_context(), initializer=_worker_setup
+            self.workers,
+            mp_context=context,
+            initializer=_worker_setup,
+            initargs=(os.getpid(), self._starts, counter),
         )
 
     def warm(self) -> None:
@@ -229,19 +301,30 @@ class ExtractionPool:
                 return Extracted(None, lost.reason)
 
     async def _in_worker(self, args: tuple[object, ...]) -> Extracted:
-        executor = self._executor
+        executor, starts = self._executor, self._starts
         assert executor is not None
+        self._tokens += 1.0
+        token = self._tokens
         try:
-            future: Future[Extracted] = executor.submit(self._task, *args)
-            async with asyncio.timeout(self.timeout):  # no extra task per page, as wait_for
-                return await asyncio.wrap_future(future)
+            future: Future[Extracted] = executor.submit(_timed, self._task, token, *args)
+            waiting = asyncio.wrap_future(future)
+            while True:
+                done, _ = await asyncio.wait({waiting}, timeout=self._check_every)
+                if done:
+                    return waiting.result()
+                began = _began(starts, token)
+                if began and time.monotonic() - began > self.timeout:
+                    break
         except BrokenProcessPool:
             self._replace(executor, kill=False)
             raise _WorkerLost(WORKER_DIED, retry=True) from None
-        except TimeoutError:
-            self._replace(executor, kill=True)
-            reason = f"extraction took longer than {self.timeout:g} s (worker stopped)"
-            raise _WorkerLost(reason, retry=False) from None
+        self._replace(executor, kill=True)
+        reason = f"extraction took longer than {self.timeout:g} s (worker stopped)"
+        raise _WorkerLost(reason, retry=False)
+
+    @property
+    def _check_every(self) -> float:
+        return min(5.0, max(0.1, self.timeout / 4))
 
     def _replace(self, executor: ProcessPoolExecutor, *, kill: bool) -> None:
         """A fresh pool instead of ``executor``, once however many of its pages noticed."""

@@ -81,6 +81,55 @@ def outlets_without_articles(session: Session, names: Iterable[str]) -> list[str
     return [name for name in wanted if name not in stored]
 
 
+@dataclass(frozen=True, slots=True)
+class FirstText:
+    """The text of an article that still has its first version only."""
+
+    article_id: int
+    outlet: str
+    title: str
+    text: str
+    authors: list[str]
+
+
+def first_texts_since(
+    session: Session, outlets: Iterable[str], since: datetime, *, chunk: int = 500
+) -> Iterable[FirstText]:
+    """Articles of ``outlets`` first seen at or after ``since`` with one version, streamed."""
+    later = select(Version.id).where(Version.article_id == Article.id, Version.number > 1)
+    rows = session.execute(
+        select(Article.id, Outlet.name, Article.title, Article.text, Article.authors)
+        .join(Outlet, Article.outlet_id == Outlet.id)
+        .where(Outlet.name.in_(list(outlets)), Article.first_seen_at >= since, ~later.exists())
+        .order_by(Article.id)
+        .execution_options(yield_per=chunk)
+    )
+    for article_id, outlet, title, text, authors in rows:
+        yield FirstText(article_id, outlet, title, text, list(authors or ()))
+
+
+def replace_first_text(session: Session, article_id: int, text: str, content_hash: str) -> bool:
+    """Give an article's only version, its current text and its search entry ``text``.
+
+    For a correction made before anyone could see the version (lines learned to be an
+    outlet's boilerplate later in the same crawl); False if the article has other versions.
+    """
+    versions = session.scalars(select(Version).where(Version.article_id == article_id)).all()
+    article = session.get(Article, article_id)
+    if article is None or len(versions) != 1:
+        return False
+    version = versions[0]
+    packed = pack(text, None, None)
+    version.text_blob = packed.text
+    version.codec = PLAIN
+    version.base_number = None
+    version.stored_bytes = len(packed.text) + len(version.raw_html or b"")
+    version.content_hash = content_hash
+    article.text = text
+    index_article(session, article_id, article.title, text)
+    return True
+
+
 def get_or_create_outlet(session: Session, name: str) -> Outlet:
     """The outlet row called ``name``, created if missing.
 

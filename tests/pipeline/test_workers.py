@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from pipeline.workers import (
     extract_in_worker,
 )
 from tests.pipeline.test_extraction_sites import BODY, SECOND, outlet_page
-from tests.pipeline.worker_tasks import CRASH, HANG, crash_or_hang
+from tests.pipeline.worker_tasks import CRASH, HANG, SLOW, crash_or_hang
 
 RULES = ExtractRules(body=("div.story",), title=("h1.headline",), drop=(".related",))
 
@@ -215,6 +216,53 @@ def test_a_page_that_never_finishes_is_given_up_and_its_worker_stopped() -> None
     assert [r.article is not None for r in results] == [True, False, True, True]
     assert results[1].reason == "extraction took longer than 3 s (worker stopped)"
     assert pool.restarts == 1
+
+
+def test_the_time_limit_counts_from_when_a_worker_begins_the_page_not_from_the_queue() -> None:
+    """One worker, pages of 1.5 s each, a limit of 2.5 s: the last waits 3 s for its turn."""
+    pool = ExtractionPool(1, timeout=2.5, task=crash_or_hang)
+    results = run_pages(pool, [outlet_page() + SLOW] * 3)
+
+    assert [r.reason for r in results] == [None] * 4
+    assert pool.restarts == 0
+
+
+KILLED_CRAWLER = """
+import asyncio, sys
+from pipeline.workers import ExtractionPool
+from tests.pipeline.test_extraction_sites import outlet_page
+pool = ExtractionPool(2)
+pool.start()
+asyncio.run(pool.extract(outlet_page(), "https://coast.example/a", "text/html"))
+print(" ".join(str(p.pid) for p in pool._executor._processes.values()), flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_workers_and_their_fork_server_end_when_the_crawler_is_killed() -> None:
+    """SIGKILL leaves the crawler no time to stop them: they notice it is gone."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    crawler = subprocess.Popen([sys.executable, "-c", KILLED_CRAWLER], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert crawler.stdout is not None
+    workers = [int(pid) for pid in crawler.stdout.readline().split()]
+    fork_server = int(Path(f"/proc/{workers[0]}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    crawler.kill()
+    crawler.wait()
+    deadline = time.monotonic() + 10
+    left = [*workers, fork_server]
+    while left and time.monotonic() < deadline:
+        left = [pid for pid in left if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+        time.sleep(0.1)
+    assert left == []
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return False
 
 
 def test_the_extraction_time_limit_comes_from_the_config(tmp_path: Path) -> None:
