@@ -65,3 +65,11 @@ class FetchedPage:
     repeated_lines: BoilerplateRule | None = None
     # the final text's features, for post-processing (see pipeline.features)
     features: PreparedFeatures | None = None
+
+    def __repr__(self) -> str:
+        """Short: Scrapy logs a dropped item's repr, and the body can be megabytes of HTML."""
+        state = f", article {self.article_id}" if self.article_id is not None else ""
+        return (
+            f"<FetchedPage {self.status} {self.url} ({len(self.body)} bytes) "
+            f"of {self.outlet}{state}>"
+        )

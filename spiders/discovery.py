@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+from xml.sax import SAXParseException
 
 import feedparser
 from lxml import etree, html
@@ -81,6 +82,15 @@ class NotAFeed(ValueError):
         self.advertised = list(advertised)
 
 
+class TruncatedFeed(ValueError):
+    """The feed's XML stops before its end (a cut-off download, a server error mid-way): the
+    entries before the cut are in ``links``; the rest are unknown until it is read whole."""
+
+    def __init__(self, message: str, links: list[Link]) -> None:
+        super().__init__(message)
+        self.links = links
+
+
 class NotASitemap(ValueError):
     """The body is not a sitemap or sitemap index."""
 
@@ -92,6 +102,7 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
         problem = parsed.get("bozo_exception")
         raise NotAFeed(f"not an RSS/Atom feed ({problem})" if problem else "not an RSS/Atom feed")
     links: list[Link] = []
+    truncated = _cut_off(body, parsed)
     for entry in parsed.entries:
         url = absolute_url(base_url, _entry_link(entry))
         if url:
@@ -106,7 +117,22 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
                     modified_at=updated if published else None,
                 )
             )
+    if truncated:
+        raise TruncatedFeed(f"feed cut off after {len(links)} entries ({truncated})", links)
     return links
+
+
+_FEED_END = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|RDF)>\s*$", re.I)
+
+
+def _cut_off(body: bytes, parsed: feedparser.FeedParserDict) -> str:
+    """Why the feed looks cut off (its XML broken and its root element never closed), or ""."""
+    problem = parsed.get("bozo_exception")
+    if not parsed.get("bozo") or not isinstance(problem, SAXParseException):
+        return ""
+    if _FEED_END.search(body[-512:].rstrip(b"\x00")):
+        return ""
+    return f"malformed XML: {problem.getMessage()}"
 
 
 def feed_links(body: bytes, base_url: str) -> list[Link]:

@@ -33,6 +33,7 @@ from spiders.discovery import (
     Link,
     NotAFeed,
     NotASitemap,
+    TruncatedFeed,
     feed_links,
     parse_sitemap,
     section_links,
@@ -166,8 +167,13 @@ class NewsSpider(Spider):
         outlet = self._outlet_of(response)
         if self._listing_unchanged(response, outlet):
             return
+        complete = True
         try:
             links = await self._parsed(feed_links, response)
+        except TruncatedFeed as exc:
+            # use what it has, and do not remember it: next pass reads it whole, not a 304
+            self._count_error(outlet.name, f"{response.url}: {exc}; read again in full next pass")
+            links, complete = exc.links, False
         except NotAFeed as exc:
             feeds = [u for u in exc.advertised if outlet.owns_host(host_of(u))]
             if not feeds:
@@ -179,7 +185,8 @@ class NewsSpider(Spider):
         for link in links:
             for request in self._consider(link, outlet, via="feed"):
                 yield request
-        self._listing_read(response, outlet, "feed")
+        if complete:
+            self._listing_read(response, outlet, "feed")
 
     def _advertised_feeds(
         self, response: Response, outlet: OutletConfig, feeds: list[str]

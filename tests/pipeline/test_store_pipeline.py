@@ -72,3 +72,10 @@ def test_the_preload_also_lays_out_the_lsh_bands() -> None:
         [sys.executable, "-c", statement], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.strip() == "1"
+
+
+def test_a_page_logged_by_scrapy_is_one_short_line_not_its_html() -> None:
+    """Scrapy logs a dropped item's repr: a 5 MB page must not land in the log."""
+    page = FetchedPage("Coast", "https://coast.example/a", "https://coast.example/a", 200,
+                       b"<html>" + b"x" * 5_000_000, datetime.now(UTC))  # fmt: skip
+    assert repr(page) == "<FetchedPage 200 https://coast.example/a (5000006 bytes) of Coast>"

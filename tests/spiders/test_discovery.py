@@ -10,6 +10,7 @@ import pytest
 from spiders.discovery import (
     NotAFeed,
     NotASitemap,
+    TruncatedFeed,
     advertised_feeds,
     feed_links,
     looks_like_article_url,
@@ -234,3 +235,27 @@ def test_one_malformed_link_costs_only_itself() -> None:
     assert [link.url for link in parse_sitemap(sitemap, "https://news.example/s.xml").links] == [
         good
     ]
+
+
+def _rss(items: int, extra: bytes = b"") -> bytes:
+    entries = b"".join(
+        b"<item><title>S%d%s</title><link>https://n.example/a/%d</link></item>" % (n, extra, n)
+        for n in range(items)
+    )
+    return (
+        b"<?xml version='1.0'?><rss version='2.0'><channel><title>N</title>"
+        + entries
+        + (b"</channel></rss>\n")
+    )
+
+
+def test_a_feed_cut_off_mid_way_gives_its_first_entries_and_says_where_it_stopped() -> None:
+    feed = _rss(6)
+    with pytest.raises(TruncatedFeed, match=r"cut off after 3 entries \(malformed XML") as cut:
+        parse_feed(feed[: feed.index(b"S3") + 1], "https://n.example/feed")
+    assert [link.url for link in cut.value.links] == [f"https://n.example/a/{n}" for n in range(3)]
+
+
+def test_a_whole_feed_with_a_recoverable_flaw_is_not_cut_off() -> None:
+    """feedparser's bozo flag also marks complete feeds (an HTML entity in XML, say)."""
+    assert len(parse_feed(_rss(6, b" &nbsp;"), "https://n.example/feed")) == 6

@@ -174,6 +174,26 @@ def test_a_broken_feed_is_counted_with_its_reason(tmp_path: Path) -> None:
     assert "not an RSS/Atom feed" in stats.get_value("newsmon/outlet/N/last_error")
 
 
+def test_a_feed_cut_off_mid_way_yields_its_entries_is_an_error_and_is_not_remembered(
+    tmp_path: Path,
+) -> None:
+    """Else a 304 next pass would hide the entries after the cut for as long as it is served."""
+    spider = make_spider(tmp_path)
+    items = b"".join(
+        b"<item><title>S%d</title><link>https://news.example/2023/11/13/story-%d</link></item>"
+        % (n, n)
+        for n in range(6)
+    )
+    feed = b"<?xml version='1.0'?><rss version='2.0'><channel><title>N</title>" + items
+    requests = parsed(spider, "https://news.example/feed", feed[: feed.index(b"S4")])
+    assert [r.url for r in requests] == [
+        f"https://news.example/2023/11/13/story-{n}" for n in range(4)
+    ]
+    error = spider.crawler.stats.get_value("newsmon/outlet/N/last_error")
+    assert error.startswith("https://news.example/feed: feed cut off after 4 entries (malformed")
+    assert spider.read_listings["N"] == {}
+
+
 def test_an_html_page_given_as_a_feed_is_an_error_saying_so(tmp_path: Path) -> None:
     spider = make_spider(tmp_path)
     assert parsed(spider, "https://news.example/feed", b"<html><p>gone</p></html>") == []
