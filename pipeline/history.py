@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pipeline.diffs import VersionText, summarise_change
-from pipeline.extraction.cleanup import drop_volatile_lines
 from pipeline.features import PreparedFeatures
+from pipeline.repeated_lines import comparable_text
 from pipeline.versions import Content, content_hash, judge, next_check
 from storage.models import Article
 from storage.pending_features import StoredFeatures, save_pending_features
@@ -85,8 +85,7 @@ def record_page(
         if features is not None:
             store_features(session, [(article.id, features)], new=True)
         return Outcome("new-article", article.id, 1)
-    stored_text = repeated_lines.filter(article.text) if repeated_lines else article.text
-    stored_text = drop_volatile_lines(stored_text)  # stored before a rule was added
+    stored_text = comparable_text(article.text, repeated_lines)
     previous = Content(article.title, stored_text, tuple(article.authors or ()))
     times = stored_times(session, article.id, candidate.hash)
     verdict = judge(previous, candidate, times)

@@ -10,8 +10,13 @@ saved after it (``storage.boilerplate``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pipeline.extraction.boilerplate import BoilerplateLines, BoilerplateRule
+from pipeline.extraction.cleanup import drop_volatile_lines
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Page = frozenset[int]  # a page's hashed line keys
 
@@ -72,3 +77,17 @@ class RepeatedLines:
         if window is None:
             window = self._windows[outlet] = BoilerplateLines()
         return window
+
+
+def outlet_rule(session: Session, outlet: str) -> BoilerplateRule | None:
+    """The outlet's repeated lines as its stored window has them now (None: none learned)."""
+    from storage.boilerplate import boilerplate_windows
+
+    return RepeatedLines(boilerplate_windows(session, [outlet])).rule(outlet)
+
+
+def comparable_text(text: str, rule: BoilerplateRule | None) -> str:
+    """A stored text as versions are compared: without the outlet's repeated lines and the
+    volatile lines (counters, ads) of texts stored before those rules existed. A line learned
+    to be boilerplate after a version was stored is then no edit in a diff either."""
+    return drop_volatile_lines(rule.filter(text) if rule else text)

@@ -135,6 +135,7 @@ def diff(
     """
     from pipeline.diffrender import render_html, render_text, to_json
     from pipeline.diffs import VersionText, diff_versions
+    from pipeline.repeated_lines import comparable_text, outlet_rule
     from storage.repository import version_content
 
     with open_session(app) as session:
@@ -146,8 +147,13 @@ def diff(
         older = pick_version(article, older_number)
         if older.number >= newer.number:
             raise UserError("--from must be an older version than --to")
+        rule = outlet_rule(session, article.outlet.name)
         sides = [
-            VersionText(v.title, version_content(session, v)[0], tuple(v.authors or ()))
+            VersionText(
+                v.title,
+                comparable_text(version_content(session, v)[0], rule),
+                tuple(v.authors or ()),
+            )
             for v in (older, newer)
         ]
     result = diff_versions(*sides)
