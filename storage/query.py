@@ -52,7 +52,11 @@ Query: TypeAlias = Term | Phrase | And | Or | Not
 # ---------------------------------------------------------------------------------------------
 # Folding and tokenisation: the one definition of a "word", shared by the index and the queries.
 
-_WORD = re.compile(r"[^\W_]+")  # runs of Unicode letters and digits
+# Chinese and Japanese write words without spaces: each ideograph or kana is a word of its own
+# (a query of several is then a phrase of adjacent ones, so 九州 finds 九州の大雨), as the
+# extractor counts them. Other words are runs of Unicode letters and digits.
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_WORD = re.compile(f"[{CJK_CHARS}]|[^\\W_{CJK_CHARS}]+")
 _DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf"})  # accents, soft hyphens, joiners
 _SPACE_LIKE = frozenset({"\u200b"})  # zero-width space separates words in some scripts
 _MAX_DEPTH = 32  # nested groups; FTS5 and Python recursion both have limits

@@ -6,11 +6,13 @@ import hashlib
 import itertools
 import random
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
 from storage.blobs import pack
+from storage.db import make_engine
 from storage.models import Article, ArticleStory, Outlet, Story, Version
 from storage.query import QuerySyntaxError, Term, matches, parse_query
 from storage.search import UnknownNameError, index_article, remove_from_index, search_articles
@@ -364,3 +366,43 @@ def test_random_queries_agree_with_matches(db_session: Session) -> None:
         assert found == expected, text
         checked += 1
     assert checked > 100
+
+
+def test_chinese_and_japanese_words_are_found_inside_longer_runs(db_session: Session) -> None:
+    """Neither writes spaces between words: 九州 must find 九州の大雨被害 (on both databases)."""
+    flood = add_article(
+        db_session, "NHK", "九州の大雨被害", "自衛隊が緊急支援を開始した。被害額は500億円。"
+    )
+    beijing = add_article(db_session, "Xinhua", "北京天气", "北京今天下大雨。")
+
+    assert ids(db_session, "九州") == {flood}
+    assert ids(db_session, '"緊急支援"') == {flood}
+    assert ids(db_session, "大雨") == {flood, beijing}
+    assert ids(db_session, "億円") == {flood}
+    assert ids(db_session, "九州 NOT 北京") == {flood}
+
+
+def test_an_index_written_before_cjk_words_is_rebuilt_by_the_migration(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from storage.migrate import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, "0008")
+    engine = make_engine(url)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            text("INSERT INTO outlets (id, name, created_at) VALUES (1, 'NHK', '2026-12-01')")
+        )
+        session.execute(
+            text("INSERT INTO articles (id, outlet_id, url, title, text, authors, first_seen_at) "
+                 "VALUES (1, 1, 'https://nhk.example/1', '九州の大雨被害', '被害額は500億円。', "
+                 "'[]', '2026-12-01')")
+        )  # fmt: skip
+        session.execute(text("INSERT INTO article_fts (rowid, title, body) "
+                             "VALUES (1, '九州の大雨被害', '被害額は500億円')"))  # fmt: skip
+    upgrade_database(url)
+    with Session(engine) as session:
+        assert ids(session, "九州") == {1}
+        assert ids(session, "大雨 億円") == {1}
+    engine.dispose()
