@@ -19,10 +19,13 @@ from twisted.python.failure import Failure
 from pipeline.config import Config
 from pipeline.postprocess import after_crawl_run
 from pipeline.prestart import warm_workers_for_new_outlets
+from pipeline.runlock import ended_here, this_machine
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repository import sync_stories
-from storage.runs import fail_run, start_run
+from storage.runs import close_runs_of_ended_processes, fail_run, start_run
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +104,13 @@ def prepare_database(config: Config, database_url: str) -> None:
 
 
 def create_run(database_url: str) -> int:
+    """A new crawl-run row; runs left open by a crawl process that died here are closed first."""
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine).begin() as session:
-            return start_run(session, pid=os.getpid()).id
+            for run_id in close_runs_of_ended_processes(session, ended_here):
+                logger.warning("crawl run %d marked failed: its process is gone", run_id)
+            return start_run(session, pid=os.getpid(), machine=this_machine()).id
     finally:
         engine.dispose()
 

@@ -14,6 +14,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from twisted.internet import task
 
+from pipeline.runlock import this_machine
 from pipeline.signals import FetchRecord, fetch_recorded
 from pipeline.writer import BatchWriter, register_writer
 from storage.db import make_engine, make_session_factory
@@ -44,7 +45,7 @@ class CrawlRunExtension:
         run_id = crawler.settings.get("NEWSMON_RUN_ID")
         if run_id is None:
             with self.sessions.begin() as session:
-                run_id = start_run(session, pid=os.getpid()).id
+                run_id = start_run(session, pid=os.getpid(), machine=this_machine()).id
         self.run_id = int(run_id)
         assert crawler.stats is not None
         crawler.stats.set_value("newsmon/run_id", self.run_id)

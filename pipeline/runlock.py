@@ -50,6 +50,29 @@ def machine_identity() -> dict[str, str]:
     return identity
 
 
+def this_machine() -> str:
+    """Where this process runs, as crawl runs store it: host name, boot id, PID namespace."""
+    identity = machine_identity()
+    parts = [socket.gethostname(), identity.get("boot_id", "?"), identity.get("pid_ns", "?")]
+    return " ".join(parts)
+
+
+def ended_here(machine: str | None, pid: int | None) -> bool:
+    """True if process ``pid`` ran on this machine (as :func:`this_machine` says) and is gone.
+
+    Elsewhere, or where the machine cannot be told apart, a pid says nothing: False.
+    """
+    if pid is None or not machine or "?" in machine.split() or machine != this_machine():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def holder_is_gone(lock: LockInfo) -> bool:
     """True if the holder ran here (same host, boot and PID namespace) and its process is gone."""
     ours = machine_identity()

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from pipeline.runlock import ended_here
 from storage.locks import RUN_LOCK, format_age, read_lock
 from storage.status import (
     OutletRun,
@@ -53,7 +54,12 @@ def status_record(
         "database": {"url": database, "size_bytes": database_size(session)},
         "daemon": _daemon(session, now),
         "running_crawls": [
-            {"run_id": r.run_id, "started_at": _iso(r.started_at), "outlets": r.outlets}
+            {
+                "run_id": r.run_id,
+                "started_at": _iso(r.started_at),
+                "outlets": r.outlets,
+                "process_gone": ended_here(r.machine, r.pid),
+            }
             for r in open_runs(session)
         ],
         "jobs": [
@@ -73,9 +79,14 @@ def status_lines(record: dict[str, Any], now: datetime) -> list[str]:
     lines = [_daemon_line(record["daemon"])]
     for run in record["running_crawls"]:
         outlets = ", ".join(run["outlets"]) or "?"
-        lines.append(
-            f"  crawling now: run {run['run_id']} ({outlets}) since {_short(run['started_at'])}"
-        )
+        since = _short(run["started_at"])
+        if run.get("process_gone"):
+            lines.append(
+                f"  abandoned: run {run['run_id']} ({outlets}) since {since}: its process is gone"
+                " (killed or crashed); the next crawl marks it failed"
+            )
+        else:
+            lines.append(f"  crawling now: run {run['run_id']} ({outlets}) since {since}")
     lines += ["", "Jobs (next run):"]
     if not record["jobs"]:
         lines.append("  none scheduled yet (start `newsmon run`)")

@@ -28,6 +28,7 @@ from pipeline.children import (
 )
 from pipeline.logs import JobLogger, job_logger
 from pipeline.maintenance import drop_raw_html, optimise_search_index, stored_outlets
+from pipeline.runlock import this_machine
 from pipeline.snapshot import ConfigSnapshot
 from storage.db import make_engine, make_session_factory
 from storage.models import CrawlRun
@@ -176,7 +177,7 @@ class Supervisor:
 
     def _create_run(self, job: str, outlets: list[str]) -> int:
         with self.sessions.begin() as session:
-            run = start_run(session, pid=os.getpid())
+            run = start_run(session, pid=os.getpid(), machine=this_machine())
             run.stats = {PLANNED_KEY: list(outlets), "newsmon/job": job}
             return run.id
 

@@ -197,6 +197,8 @@ class CrawlRun(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")
     reason: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
+    # where that process ran (host, boot, PID namespace): its pid means something only there
+    machine: Mapped[str | None] = mapped_column(String(300))
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     outlets: Mapped[list[CrawlRunOutlet]] = relationship(

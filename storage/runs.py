@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,11 +14,27 @@ from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
 from storage.repository import get_or_create_outlet, url_owners
 
 
-def start_run(session: Session, *, pid: int | None = None) -> CrawlRun:
-    run = CrawlRun(started_at=datetime.now(UTC), status="running", pid=pid, stats={})
+def start_run(session: Session, *, pid: int | None = None, machine: str | None = None) -> CrawlRun:
+    run = CrawlRun(
+        started_at=datetime.now(UTC), status="running", pid=pid, machine=machine, stats={}
+    )
     session.add(run)
     session.flush()
     return run
+
+
+def close_runs_of_ended_processes(
+    session: Session, ended: Callable[[str | None, int | None], bool]
+) -> list[int]:
+    """Mark failed the unfinished runs whose process ``ended(machine, pid)`` (a crawl killed
+    with SIGKILL or by the OOM killer closes nothing); returns their ids."""
+    closed = []
+    for run in session.scalars(select(CrawlRun).where(CrawlRun.finished_at.is_(None))).all():
+        if ended(run.machine, run.pid):
+            reason = f"its process (pid {run.pid}) ended without closing the run: killed or crashed"
+            fail_run(session, run.id, reason)
+            closed.append(run.id)
+    return closed
 
 
 @dataclass(slots=True)

@@ -53,6 +53,7 @@ class OpenRun:
     started_at: datetime
     pid: int | None
     outlets: list[str]
+    machine: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,13 @@ def open_runs(session: Session) -> list[OpenRun]:
         select(CrawlRun).where(CrawlRun.finished_at.is_(None)).order_by(CrawlRun.id)
     )
     return [
-        OpenRun(run.id, run.started_at, run.pid, list((run.stats or {}).get(PLANNED_KEY, [])))
+        OpenRun(
+            run.id,
+            run.started_at,
+            run.pid,
+            list((run.stats or {}).get(PLANNED_KEY, [])),
+            run.machine,
+        )
         for run in runs
     ]
 
