@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -27,6 +28,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
+from w3lib.url import safe_url_string
 
 from pipeline.signals import FetchRecord, count_outlet_error, fetch_recorded
 
@@ -257,6 +259,11 @@ class PrecheckedMetaRefreshMiddleware(MetaRefreshMiddleware):
         return super().process_response(request, response)
 
 
+# Set on an article request whose response the fetch log left to the pipelines: a failure
+# after that (a body that cannot be decompressed) must then be reported by the spider.
+UNREPORTED = "newsmon_unreported"
+
+
 class FetchLogMiddleware:
     """Report every HTTP exchange (each retry and redirect hop too) as a :class:`FetchRecord`.
 
@@ -279,6 +286,8 @@ class FetchLogMiddleware:
         )
         if not (request.meta.get(KIND) == "article" and handled):
             self._report(request, response=response, error=_status_error(request, response))
+        else:  # the pipelines report it; unless a middleware nearer the engine fails it first
+            request.meta[UNREPORTED] = True
         return response
 
     def process_exception(
@@ -292,6 +301,29 @@ class FetchLogMiddleware:
     ) -> None:
         record = FetchRecord.from_exchange(request, response=response, error=error)
         self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
+
+
+class RedirectLoopMiddleware:
+    """A redirect back to a URL of its own chain is an error naming the loop.
+
+    Scrapy's duplicate filter would drop the repeated request without a word (article requests
+    are filtered), and the article would vanish from the crawl with no reason recorded. Sits
+    just before Scrapy's redirect middleware, which then never sees the loop's last hop.
+    """
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in (301, 302, 303, 307, 308) or not location:
+            return response
+        target = safe_url_string(urljoin(request.url, location.decode("latin-1")))
+        chain = [*request.meta.get("redirect_urls", ()), request.url]
+        if target in chain:
+            request.meta["newsmon_error"] = "redirect loop: " + " -> ".join([*chain, target])
+            request.meta[UNREPORTED] = True  # the spider reports the loop; the hop is logged
+            raise IgnoreRequest(request.meta["newsmon_error"])
+        return response
 
 
 class CallbackErrorMiddleware:
@@ -344,6 +376,14 @@ def status_message(status: int) -> str:
 def describe_exception(exception: BaseException) -> str:
     """One readable line for a download failure (Twisted's reprs are long and nested)."""
     name = type(exception).__name__
+    text = str(exception).strip()
+    if "during decompression" in text and "DOWNLOAD_MAXSIZE" in text:  # a gzip bomb, or big
+        return "body larger than the page-size cap once decompressed"
+    if (
+        type(exception).__module__ in ("zlib", "gzip", "brotli", "zstandard")
+        or "decompress" in text
+    ):
+        return f"body could not be decompressed ({text or name})"
     cause = exception.__cause__
     if name.startswith("Download") and cause is not None:  # Scrapy's wrappers: say the cause
         return describe_exception(cause)
@@ -357,11 +397,14 @@ def describe_exception(exception: BaseException) -> str:
             dict.fromkeys(describe_exception(getattr(r, "value", r)) for r in reasons)
         )
         return inner if name == "ResponseNeverReceived" else f"response cut off: {inner}"
+    if "larger than download max size" in text:  # Scrapy's words, with Content-Length
+        return "larger than the page-size cap (max_page_size)"
+    if name == "CancelledError" and not text:
+        return "download cancelled (larger than the page-size cap, or the crawl stopping)"
     if name == "ConnectionLost":
         return "connection lost (the server dropped it)"
     if name == "ConnectionDone":
         return "connection closed by the server"
-    text = str(exception).strip()
     if "Connection was refused" in text or name == "ConnectionRefusedError":
         return "connection refused"
     if name in ("TimeoutError", "TCPTimedOutError") or "took longer than" in text:

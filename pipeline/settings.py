@@ -62,6 +62,7 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "pipeline.middlewares.PrecheckedMetaRefreshMiddleware": 580,
+    "pipeline.middlewares.RedirectLoopMiddleware": 610,  # before Scrapy's redirects (600)
     "pipeline.middlewares.FetchLogMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from pipeline.config import OutletConfig, load_config
 from pipeline.items import FetchedPage
-from pipeline.middlewares import KIND, OUTLET, describe_exception
+from pipeline.middlewares import KIND, OUTLET, UNREPORTED, describe_exception
 from pipeline.signals import (
     FetchRecord,
     count_outlet_error,
@@ -453,6 +453,9 @@ class NewsSpider(Spider):
             reason = request.meta["newsmon_error"]
         elif response is not None:
             reason = f"HTTP {response.status}"
+        if request.meta.pop(UNREPORTED, False):  # failed after the fetch log let it through
+            record = FetchRecord.from_exchange(request, error=reason)
+            self.crawler.signals.send_catch_log(signal=fetch_recorded, record=record)
         self._count_error(outlet, f"{request.url}: {reason}")
 
     def _count_error(self, outlet: str, message: str) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, insert, select, update
+from sqlalchemy import String, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
@@ -185,7 +185,8 @@ class FailedFetch:
 
 def fetch_errors(session: Session, run_id: int, limit: int = 50) -> list[FailedFetch]:
     """The run's failed URLs, first failure first; a URL that a retry (or any later request of
-    the run) fetched without an error is not among them."""
+    the run) fetched without an error is not among them (a redirect hop is no such fetch: a
+    redirect loop's hops are answered, yet the page never comes)."""
     succeeded = aliased(Fetch)
     recovered = (
         select(succeeded.id)
@@ -193,6 +194,7 @@ def fetch_errors(session: Session, run_id: int, limit: int = 50) -> list[FailedF
             succeeded.run_id == run_id,
             succeeded.url == Fetch.url,
             succeeded.error.is_(None),
+            or_(succeeded.status.is_(None), ~succeeded.status.between(300, 399)),
         )
         .exists()
     )

@@ -17,9 +17,11 @@ from twisted.python.failure import Failure
 from twisted.web._newclient import ParseError, ResponseFailed, ResponseNeverReceived
 
 from pipeline.middlewares import (
+    UNREPORTED,
     CallbackErrorMiddleware,
     FetchLogMiddleware,
     PrecheckedMetaRefreshMiddleware,
+    RedirectLoopMiddleware,
     describe_exception,
 )
 from pipeline.settings import SPIDER_MIDDLEWARES
@@ -90,6 +92,45 @@ def test_a_dropped_connection_is_described_without_twisted_reprs() -> None:
     assert describe_exception(wrapped) == (
         "response cut off: invalid HTTP response: non-integer status code"
     )
+
+
+def test_bodies_too_large_or_broken_once_decompressed_are_described_plainly() -> None:
+    import zlib
+
+    from scrapy.exceptions import IgnoreRequest
+
+    bomb = IgnoreRequest(
+        "Ignored response <200 https://coast.example/bomb> because its body (1073741824 B "
+        "compressed to 1043674 B) exceeded DOWNLOAD_MAXSIZE (5242880 B) during decompression."
+    )
+    assert describe_exception(bomb) == "body larger than the page-size cap once decompressed"
+    broken = zlib.error("Error -3 while decompressing data: incorrect header check")
+    assert describe_exception(broken) == (
+        "body could not be decompressed (Error -3 while decompressing data: incorrect header check)"
+    )
+    too_big = DownloadFailedError(
+        "Expected to receive 5242897 bytes which is larger than download max size (5242880)"
+    )
+    assert describe_exception(too_big) == "larger than the page-size cap (max_page_size)"
+
+
+def test_a_redirect_back_into_its_own_chain_is_an_error_naming_the_loop() -> None:
+    from scrapy.exceptions import IgnoreRequest
+
+    loops = RedirectLoopMiddleware()
+    request = Request(
+        "https://coast.example/b", meta={"redirect_urls": ["https://coast.example/a"]}
+    )
+    back = HtmlResponse("https://coast.example/b", status=302, headers={"Location": "/a"})
+    with pytest.raises(IgnoreRequest, match="redirect loop: "):
+        loops.process_response(request, back)
+    assert request.meta["newsmon_error"] == (
+        "redirect loop: https://coast.example/a -> https://coast.example/b -> https://coast.example/a"
+    )
+    assert request.meta[UNREPORTED] is True
+    onward = HtmlResponse("https://coast.example/b", status=301, headers={"Location": "/c"})
+    fresh = Request("https://coast.example/b", meta={"redirect_urls": ["https://coast.example/a"]})
+    assert loops.process_response(fresh, onward) is onward
 
 
 @pytest.mark.parametrize(

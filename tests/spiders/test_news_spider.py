@@ -263,3 +263,37 @@ def test_a_configured_feed_forbidden_by_robots_txt_is_an_error(tmp_path: Path) -
 
 
 FEED = "https://news.example/feed"
+
+
+def test_an_article_failed_after_the_fetch_log_let_it_through_is_logged_by_the_spider(
+    tmp_path: Path,
+) -> None:
+    """A gzip bomb: the fetch log saw a 200 (left to the pipelines), then decompression failed."""
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.python.failure import Failure
+
+    from pipeline.middlewares import UNREPORTED
+    from pipeline.signals import fetch_recorded
+
+    spider = make_spider(tmp_path)
+    records = []
+
+    def keep(record: object) -> None:  # a named receiver: signals hold weak references
+        records.append(record)
+
+    spider.crawler.signals.connect(keep, signal=fetch_recorded)
+    request = spider._request("https://news.example/bomb", spider.outlets["N"], "article",
+                              spider.parse_article)  # fmt: skip
+    request.meta[UNREPORTED] = True
+    failure = Failure(
+        IgnoreRequest("... exceeded DOWNLOAD_MAXSIZE (5242880 B) during decompression.")
+    )
+    failure.request = request  # type: ignore[attr-defined]
+    spider.failed(failure)
+
+    (record,) = records
+    assert (record.url, record.error) == (
+        "https://news.example/bomb",
+        "body larger than the page-size cap once decompressed",
+    )
+    assert spider.crawler.stats.get_value("newsmon/outlet/N/errors") == 1

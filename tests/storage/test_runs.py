@@ -126,3 +126,20 @@ def test_failed_urls_leave_out_requests_a_retry_recovered(db_session: Session) -
     assert fetch_errors(db_session, run.id) == [
         FailedFetch("Coast News", down, "connection refused", attempts=3)
     ]
+
+
+def test_a_redirect_hop_does_not_count_as_getting_the_url(db_session: Session) -> None:
+    """A redirect loop: both hops were answered (302), yet the page never came."""
+    run = start_run(db_session)
+    a, b = "https://coast.example/a", "https://coast.example/b"
+    loop = f"redirect loop: {a} -> {b} -> {a}"
+    add_fetches(db_session, run.id, [
+        {"url": a, "outlet": "Coast News", "kind": "article", "fetched_at": FIRST, "status": 302,
+         "error": None},
+        {"url": b, "outlet": "Coast News", "kind": "article", "fetched_at": FIRST, "status": 302,
+         "error": None},
+        {"url": b, "outlet": "Coast News", "kind": "article", "fetched_at": FIRST, "status": None,
+         "error": loop},
+    ])  # fmt: skip
+
+    assert fetch_errors(db_session, run.id) == [FailedFetch("Coast News", b, loop, attempts=1)]
