@@ -108,6 +108,9 @@ def judge(previous: Content | None, candidate: Content, stored_times: int = 0) -
     words = word_count(candidate.text)
     if previous.hash == candidate.hash:
         return Verdict("unchanged")
+    if not previous.authors and candidate.authors and _same_words(previous, candidate):
+        # a byline the extractor reads now and did not before (a newer newsmon): no edit
+        return Verdict("unchanged")
     old_words = word_count(previous.text)
     newly_blocked = _looks_blocked(candidate) and not _looks_blocked(previous)
     if newly_blocked and words < 0.8 * old_words:
@@ -117,6 +120,10 @@ def judge(previous: Content | None, candidate: Content, stored_times: int = 0) -
     if stored_times >= FLIP_FLOP_LIMIT:
         return Verdict("flip-flop", f"this text is already stored {stored_times} times")
     return Verdict("new")
+
+
+def _same_words(a: Content, b: Content) -> bool:
+    return content_hash(a.title, a.text) == content_hash(b.title, b.text)
 
 
 def _looks_blocked(content: Content) -> bool:

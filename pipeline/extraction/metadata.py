@@ -3,8 +3,9 @@
 Publishers state most of it in ``<meta>`` and JSON-LD, read here from the parsed tree with
 trafilatura's meta-tag and JSON-LD readers. Two of trafilatura's searches are left out because
 they cost as much as the text extraction itself: the byline search over the whole page (about
-9 ms a page; authors come from meta tags, JSON-LD and microdata) and htmldate's extensive date
-search (a plain htmldate search runs only when the publisher states no timestamp).
+9 ms a page; authors come from meta tags, JSON-LD and microdata, else from the element marked
+as the byline, when it holds nothing but names) and htmldate's extensive date search (a plain
+htmldate search runs only when the publisher states no timestamp).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def page_fields(tree: HtmlElement) -> Document:
     except Exception as error:  # trafilatura's JSON-LD reader has known bugs
         logger.debug("JSON-LD metadata failed: %s", error)
     if not fields.author:
-        fields.author = _microdata_author(tree)
+        fields.author = _microdata_author(tree) or _byline_author(tree)
     if not fields.title:
         fields.title = extract_title(tree)
     if not fields.sitename:
@@ -351,6 +352,45 @@ def _microdata_author(tree: HtmlElement) -> str | None:
         if name and len(name) <= 80 and name not in names:
             names.append(name)
     return "; ".join(names) or None
+
+
+# A visible byline ("By Jane Reporter and Ann Other | Updated 3 hours ago"): the first element
+# whose class or id says byline, or a rel="author" link, outside comments, asides and related
+# lists. Only when the publisher states no author in meta data, JSON-LD or microdata.
+_BYLINE = XPath(
+    '(.//*[contains(@class, "byline") or contains(@class, "Byline") or contains(@id, "byline")]'
+    ' | .//a[@rel="author"])[not(ancestor-or-self::*[contains(@class, "comment")'
+    ' or contains(@id, "comment") or contains(@class, "related")] or ancestor::aside)]'
+)
+_BYLINE_LEAD = re.compile(r"^\s*(?:by|von|par|por|door|di|av|af)\b[:\s]*", re.IGNORECASE)
+# where the names end: a separator, a date or time, "Updated", "Published", a role
+_BYLINE_END = re.compile(
+    r"\s*(?:[|•·—–]|\s-\s|\d|\b(?:updated|published|posted|last|on|for|in|follow|email|twitter"
+    r"|associated press|reuters|afp|staff writer|contributor|correspondent)\b).*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_NAME_SPLIT = re.compile(r"\s*(?:,|&|\band\b|\bund\b|\bet\b|\by\b)\s*", re.IGNORECASE)
+_NAME_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Þ][\w'’.-]*|de|da|di|van|von|der|den|del|la|le|bin|al)$")
+
+
+def _byline_author(tree: HtmlElement) -> str | None:
+    """Names from the page's visible byline, "; "-joined; None unless they look like names
+    (two to five capitalised words each, no digits): a byline block that also holds a bio, a
+    date or a newsletter line gives nothing rather than a wrong author."""
+    for element in _BYLINE(tree)[:3]:
+        text = " ".join(" ".join(element.itertext()).split())  # "TUCKER</a>Associated": apart
+        if not text or len(text) > 200:
+            continue
+        text = _BYLINE_END.sub("", _BYLINE_LEAD.sub("", text))
+        names = [part.strip(" .:") for part in _NAME_SPLIT.split(text) if part.strip(" .:")]
+        if names and all(_looks_like_name(name) for name in names):
+            return "; ".join(dict.fromkeys(names))
+    return None
+
+
+def _looks_like_name(text: str) -> bool:
+    words = text.split()
+    return 2 <= len(words) <= 5 and len(text) <= 60 and all(_NAME_WORD.match(w) for w in words)
 
 
 # The article's own <time datetime>: inside <article> or <main> (or marked pubdate), not inside

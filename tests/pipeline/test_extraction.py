@@ -501,3 +501,25 @@ def test_the_full_cascade_stays_off_when_no_second_opinion_finds_more(
     article = extract_article(article_page(), url="https://news.example/a")
     assert calls == ["fast"]
     assert article.text == fast
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ('<p class="byline">By Catherine Shu</p>', ["Catherine Shu"]),
+        ('<div class="article-byline">By Jane Reporter and Ann Other | Updated 3 hours ago</div>',
+         ["Jane Reporter", "Ann Other"]),
+        ('<p class="byline">By <a href="/a">LISA MASCARO</a><span>Associated Press</span></p>',
+         ["LISA MASCARO"]),
+        ('<a rel="author" href="/staff/kh">Kate Henshaw</a>', ["Kate Henshaw"]),
+        ('<div class="byline">Posted 2024-03-05 by admin</div>', []),
+        ('<div class="byline">By Jane Reporter, a reporter covering the city since 2009</div>', []),
+    ],
+)  # fmt: skip
+def test_a_visible_byline_gives_the_authors_when_no_metadata_does(
+    byline: str, authors: list[str]
+) -> None:
+    body = f"<article><h1>Night buses reach the north</h1>{byline}<p>{PARAGRAPH}</p>" + (
+        f"<p>{SECOND_PARAGRAPH}</p></article>"
+    )
+    assert extract_article(page(body), url="https://news.example/a").authors == authors

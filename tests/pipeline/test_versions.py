@@ -38,6 +38,16 @@ def test_authors_are_part_of_the_content() -> None:
     assert content_hash("t", BODY, ["A"]) != content_hash("t", BODY, ["B"])
 
 
+def test_a_byline_read_for_the_first_time_is_no_edit_but_a_changed_one_is() -> None:
+    """A newer newsmon reads bylines an older one missed: stored articles must not all get a
+    new version at their next recheck for it."""
+    stored = Content("Budget vote", BODY)
+    assert judge(stored, Content("Budget vote", BODY, ("Jane Doe",))).kind == "unchanged"
+    assert judge(stored, Content("Budget vote", BODY + " New.", ("Jane Doe",))).kind == "new"
+    signed = Content("Budget vote", BODY, ("Jane Doe",))
+    assert judge(signed, Content("Budget vote", BODY, ("John Roe",))).kind == "new"
+
+
 def test_new_article_and_unchanged_article() -> None:
     first = Content("Budget vote", BODY)
     assert judge(None, first).kind == "new"
