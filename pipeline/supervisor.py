@@ -169,6 +169,14 @@ class Supervisor:
             log.warning("crawl failed (run %d, %.1fs): %s", run_id, outcome.duration, reason)
         elif reason:
             log.warning("crawl run %d %s, then its process ended: %s", run_id, status, reason)
+        elif status != "finished":  # stopped (SIGTERM, shutdown): say so, as the run does
+            log.warning(
+                "crawl %s (run %d, %.1fs): %s",
+                status,
+                run_id,
+                outcome.duration,
+                self._counts(run_id),
+            )
         else:
             log.info(
                 "crawl finished (run %d, %.1fs): %s", run_id, outcome.duration, self._counts(run_id)

@@ -429,6 +429,8 @@ def test_sigterm_during_a_crawl_leaves_the_database_consistent(scenario: Scenari
     interrupted = scenario.run(run_id)
     assert interrupted is not None
     assert interrupted.status == "interrupted"  # Scrapy stopped cleanly on our SIGINT
+    assert f"crawl interrupted (run {run_id}," in log  # the log says what the run says
+    assert f"crawl finished (run {run_id}," not in log
     with scenario.sessions() as session:
         orphans = select(Article.id).where(~exists().where(Version.article_id == Article.id))
         assert session.scalars(orphans).all() == []
