@@ -284,3 +284,27 @@ def test_the_extraction_time_limit_comes_from_the_config(tmp_path: Path) -> None
         settings_dict={"NEWSMON_EXTRACT_TIMEOUT": limit, "NEWSMON_EXTRACT_WORKERS": 1}
     )
     assert ExtractArticlePipeline(crawler).pool.timeout == 45.0
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads /proc")
+def test_a_worker_gives_back_the_memory_a_big_page_took(shared_corpus: Path) -> None:
+    """A 5 MB page grows a worker by about 70 MB; it must not keep that for the whole crawl."""
+    import gzip
+
+    files = sorted((shared_corpus / "wcxb-dev-articles" / "html").glob("*.html.gz"))[:80]
+    big = b"".join(gzip.decompress(f.read_bytes()) for f in files)[:5_000_000]
+    pool = ExtractionPool(1)
+    pool.start()
+
+    async def extract(body: bytes) -> int:
+        await pool.extract(body, "https://coast.example/a", "text/html")
+        assert pool._executor is not None
+        (worker,) = pool._executor._processes.values()
+        return int(Path(f"/proc/{worker.pid}/statm").read_text().split()[1]) * 4096 // 2**20
+
+    try:
+        after_small = asyncio.run(extract(outlet_page()))
+        after_big = asyncio.run(extract(big))
+    finally:
+        pool.close()
+    assert after_big < after_small + 30, (after_small, after_big)
