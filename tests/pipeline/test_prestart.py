@@ -12,32 +12,21 @@ import pytest
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repository import get_or_create_outlet, outlets_without_articles
+from tests.procfs import HAS_PROC
 from tests.storage.test_search import add_article
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # In a process of its own: a fork server is started once per process.
 CHECK = """
-import os, sys
+import sys
 from pipeline.prestart import warm_workers_for_new_outlets
-
-def fork_servers():
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/cmdline", "rb") as cmd:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-                line = cmd.read()
-        except OSError:
-            continue
-        if parent == os.getpid() and b"multiprocessing.forkserver" in line:
-            found.append(pid)
-    return found
+from tests.procfs import fork_servers_of
 
 url = sys.argv[1]
 for outlets in sys.argv[2:]:
     started = warm_workers_for_new_outlets(url, outlets.split(","))
-    print(started, len(fork_servers()))
+    print(started, len(fork_servers_of()))
 """
 
 
@@ -70,7 +59,7 @@ def test_outlets_without_articles_are_those_never_stored(crawled_before: str) ->
     assert found == ["Harbour Times", "Bay Post"]
 
 
-needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+needs_proc = pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
 
 
 @needs_proc

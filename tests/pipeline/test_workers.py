@@ -21,6 +21,7 @@ from pipeline.workers import (
 )
 from tests.pipeline.test_extraction_sites import BODY, SECOND, outlet_page
 from tests.pipeline.worker_tasks import CRASH, HANG, SLOW, crash_or_hang
+from tests.procfs import is_running, parent_of, resident_mb
 
 RULES = ExtractRules(body=("div.story",), title=("h1.headline",), drop=(".related",))
 
@@ -139,30 +140,17 @@ def test_features_are_prepared_for_new_articles_not_for_rechecks() -> None:
 
 
 FORK_SERVER_CHECK = """
-import os
 from scrapy.utils.test import get_crawler
 from pipeline.pipelines import ExtractArticlePipeline
 from pipeline.signals import extraction_expected
-
-def fork_servers():
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as stat, open(f"/proc/{pid}/cmdline", "rb") as cmd:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-                line = cmd.read()
-        except OSError:
-            continue
-        if parent == os.getpid() and b"multiprocessing.forkserver" in line:
-            found.append(pid)
-    return found
+from tests.procfs import fork_servers_of
 
 if __name__ == "__main__":
     extraction = ExtractArticlePipeline(get_crawler(settings_dict={"NEWSMON_EXTRACT_WORKERS": 1}))
     extraction.pool.start()
-    before = len(fork_servers())
+    before = len(fork_servers_of())
     extraction.crawler.signals.send_catch_log(signal=extraction_expected)
-    print(before, len(fork_servers()))
+    print(before, len(fork_servers_of()))
     extraction.pool.close()
 """
 
@@ -247,22 +235,15 @@ def test_workers_and_their_fork_server_end_when_the_crawler_is_killed() -> None:
                                stdout=subprocess.PIPE, text=True, env=env)  # fmt: skip
     assert crawler.stdout is not None
     workers = [int(pid) for pid in crawler.stdout.readline().split()]
-    fork_server = int(Path(f"/proc/{workers[0]}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    fork_server = parent_of(workers[0])
     crawler.kill()
     crawler.wait()
     deadline = time.monotonic() + 10
     left = [*workers, fork_server]
     while left and time.monotonic() < deadline:
-        left = [pid for pid in left if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+        left = [pid for pid in left if is_running(pid)]
         time.sleep(0.1)
     assert left == []
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return False
 
 
 def test_the_extraction_time_limit_comes_from_the_config(tmp_path: Path) -> None:
@@ -300,7 +281,7 @@ def test_a_worker_gives_back_the_memory_a_big_page_took(shared_corpus: Path) -> 
         await pool.extract(body, "https://coast.example/a", "text/html")
         assert pool._executor is not None
         (worker,) = pool._executor._processes.values()
-        return int(Path(f"/proc/{worker.pid}/statm").read_text().split()[1]) * 4096 // 2**20
+        return resident_mb(worker.pid)
 
     try:
         after_small = asyncio.run(extract(outlet_page()))
