@@ -25,6 +25,7 @@ from storage.repository import outlets_without_articles
 logger = logging.getLogger(__name__)
 
 _started = False
+_decided: dict[tuple[str, tuple[str, ...]], bool] = {}  # asked again by run_crawl: no 2nd query
 
 
 def warm_workers_for_new_outlets(database_url: str, outlets: Sequence[str]) -> bool:
@@ -36,7 +37,10 @@ def warm_workers_for_new_outlets(database_url: str, outlets: Sequence[str]) -> b
     global _started
     if _started:
         return True
-    if not outlets or not _first_crawl_of_some(database_url, outlets):
+    key = (database_url, tuple(sorted(outlets)))
+    if key not in _decided:
+        _decided[key] = bool(outlets) and _first_crawl_of_some(database_url, outlets)
+    if not _decided[key]:
         return False
     start_fork_server()
     _started = True
