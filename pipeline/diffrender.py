@@ -8,10 +8,10 @@ break is shown as a pilcrow (¶).
 from __future__ import annotations
 
 import html
-import re
 from typing import TYPE_CHECKING, Any
 
 from pipeline.diffs import old_side
+from pipeline.words import WORD_BREAK_RE, WORD_RE, is_cjk
 
 if TYPE_CHECKING:
     from pipeline.diffs import ArticleDiff, ChangeSummary, Op
@@ -20,9 +20,8 @@ _PLAIN = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
 # Deletions red and struck through (readable without colour vision), insertions green.
 _ANSI = {"delete": ("\x1b[9;31m", "\x1b[0m"), "insert": ("\x1b[32m", "\x1b[0m")}
 _HTML = {"delete": ("<del>", "</del>"), "insert": ("<ins>", "</ins>")}
-_SPACE = re.compile(r"\s")
-_WORD = re.compile(r"\w+")
 _ELLIPSIS = "…"
+_CJK_CLOSING = "。、，．！？」』）】"  # end a CJK clause: a kept tail starts after them
 _STYLE = (
     ".newsmon-diff del{background:#fdd;color:#900}"
     ".newsmon-diff ins{background:#dfd;color:#060;text-decoration:none}"
@@ -137,12 +136,12 @@ def _wrap(text: str, mark: tuple[str, str]) -> str:
 
 def _elide(text: str, *, head: bool, tail: bool, words: int) -> str:
     """Keep ``words`` words after a previous edit (head) and before the next one (tail)."""
-    found = list(_WORD.finditer(text))
+    found = list(WORD_RE.finditer(text))
     if len(found) <= words * (head + tail):
         return text
     head_end = _word_end(text, found[words - 1].end()) if head and words else 0
     tail_start = found[-words].start() if tail and words else len(text)
-    while tail and words and tail_start > head_end and not text[tail_start - 1].isspace():
+    while tail and words and tail_start > head_end and not _breaks_before(text, tail_start):
         tail_start -= 1
     kept_head = text[:head_end] if head else ""
     kept_tail = text[tail_start:] if tail else ""
@@ -155,9 +154,16 @@ def _elide(text: str, *, head: bool, tail: bool, words: int) -> str:
 
 
 def _word_end(text: str, pos: int) -> int:
-    """End of the non-space run at pos, so punctuation stays with its word."""
-    space = _SPACE.search(text, pos)
-    return space.start() if space else len(text)
+    """Where the word ending at ``pos`` may be cut: at the next space, or before the next CJK
+    character (those scripts write no spaces), so punctuation stays with its word."""
+    found = WORD_BREAK_RE.search(text, pos)
+    return found.start() if found else len(text)
+
+
+def _breaks_before(text: str, pos: int) -> bool:
+    """Whether a kept tail may start at ``pos``: after a space or a CJK character."""
+    before = text[pos - 1]
+    return before.isspace() or is_cjk(before) or before in _CJK_CLOSING
 
 
 def _html_op(op: str, text: str) -> str:

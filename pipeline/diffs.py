@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from diff_match_patch import diff_match_patch
 
 from pipeline.versions import normalise_text
+from pipeline.words import TOKEN_RE, WORD_RE, count_words
 
 # diff_main stops refining after this many seconds and returns a coarser (still correct) diff.
 # Edited 2,000-word articles take 5-20 ms; unrelated ones hit the cap, ~55 ms in all (< 100 ms).
@@ -58,12 +59,12 @@ _OP_NAMES = {
     diff_match_patch.DIFF_INSERT: "insert",
     diff_match_patch.DIFF_DELETE: "delete",
 }
-_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")  # words, whitespace runs, single punctuation marks
-_WORD = re.compile(r"\w+")
 _NOTE = re.compile(
     r"^(?:updated?\b|editor'?s'? note\b|correction\s*:)", re.IGNORECASE | re.MULTILINE
 )
-_SENTENCE = re.compile(r"\S[^\n]*?(?:[.!?]+[\"')\]]*(?=\s|\Z)|(?=\n)|\Z)")
+# A sentence ends at . ! ? before a space, at a CJK full stop (no space follows one), or at the
+# end of its paragraph.
+_SENTENCE = re.compile(r"\S[^\n]*?(?:[.!?]+[\"')\]]*(?=\s|\Z)|[。！？]+[」』）]*|(?=\n)|\Z)")
 _BEFORE_SENTENCE = " \"'(["  # opening quotes and brackets may precede a sentence's first word
 
 
@@ -155,7 +156,7 @@ def word_diff(old: str, new: str) -> list[Op]:
 
     def encode(text: str) -> str:
         out = []
-        for token in _TOKEN.findall(text):
+        for token in TOKEN_RE.findall(text):
             char = tokens.get(token)
             if char is None:
                 char = token if len(token) == 1 and token.isspace() else next(free)
@@ -177,11 +178,6 @@ def _token_chars() -> Iterator[str]:
     for code in range(0x100, sys.maxunicode + 1):
         if not 0xD800 <= code <= 0xDFFF and not chr(code).isspace():
             yield chr(code)
-
-
-def count_words(text: str) -> int:
-    """Words as the summary counts them: ``\\w+`` runs."""
-    return len(_WORD.findall(text))
 
 
 def _summarise(old: VersionText, new: VersionText, text_ops: list[Op]) -> ChangeSummary:
@@ -253,7 +249,7 @@ def _is_correction(hunk: _Hunk, old_text: str, new_text: str) -> bool:
 
 
 def _has_number_or_name(span: str, full: str, offset: int) -> bool:
-    for match in _WORD.finditer(span):
+    for match in WORD_RE.finditer(span):
         word = match.group()
         if any(c.isdigit() for c in word):
             return True
@@ -264,7 +260,7 @@ def _has_number_or_name(span: str, full: str, offset: int) -> bool:
 
 def _starts_sentence(text: str, pos: int) -> bool:
     before = text[:pos].rstrip(_BEFORE_SENTENCE)
-    return not before or before[-1] in ".!?\n"
+    return not before or before[-1] in ".!?\n。！？"
 
 
 def _is_update(hunk: _Hunk) -> bool:
@@ -305,7 +301,7 @@ def _residue(text: str, moved: set[str]) -> bool:
 
 
 def _paragraph_keys(text: str) -> list[str]:
-    return [" ".join(_WORD.findall(line.casefold())) for line in text.splitlines()]
+    return [" ".join(WORD_RE.findall(line.casefold())) for line in text.splitlines()]
 
 
 def _is_removal(hunk: _Hunk, old_text: str) -> bool:
@@ -327,7 +323,7 @@ def _covers_sentence(text: str, start: int, end: int) -> bool:
 
 
 def _is_typo_level(hunk: _Hunk) -> bool:
-    old_words, new_words = _WORD.findall(hunk.deleted), _WORD.findall(hunk.inserted)
+    old_words, new_words = WORD_RE.findall(hunk.deleted), WORD_RE.findall(hunk.inserted)
     if len(old_words) != len(new_words):
         return False
     return all(_is_typo(a, b) for a, b in zip(old_words, new_words, strict=True))

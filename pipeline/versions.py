@@ -7,14 +7,13 @@ between templates; they must never make a new version.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipeline.extraction.agreement import WORD_RE
+from pipeline.words import count_words, has_words
 
 _TRANSLATE = str.maketrans(
     {
@@ -102,16 +101,16 @@ def judge(previous: Content | None, candidate: Content, stored_times: int = 0) -
         stored_times: how many stored versions already have ``candidate``'s content.
     """
     if not has_words(candidate.text, MIN_WORDS):
-        return Verdict("rejected", f"extraction too short ({word_count(candidate.text)} words)")
+        return Verdict("rejected", f"extraction too short ({count_words(candidate.text)} words)")
     if previous is None:
         return Verdict("new")
-    words = word_count(candidate.text)
+    words = count_words(candidate.text)
     if previous.hash == candidate.hash:
         return Verdict("unchanged")
     if not previous.authors and candidate.authors and _same_words(previous, candidate):
         # a byline the extractor reads now and did not before (a newer newsmon): no edit
         return Verdict("unchanged")
-    old_words = word_count(previous.text)
+    old_words = count_words(previous.text)
     newly_blocked = _looks_blocked(candidate) and not _looks_blocked(previous)
     if newly_blocked and words < 0.8 * old_words:
         return Verdict("rejected", f"paywall or error page ({words} words, was {old_words})")
@@ -128,20 +127,6 @@ def _same_words(a: Content, b: Content) -> bool:
 
 def _looks_blocked(content: Content) -> bool:
     return bool(_PAYWALL.search(content.title + "\n" + content.text[:2000]))
-
-
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
-
-
-def has_words(text: str, count: int) -> bool:
-    """Whether ``text`` has at least ``count`` words, reading no further than needed: a new
-    article's text is only checked for length, and counting all of it cost 0.6 ms a page."""
-    return sum(1 for _ in itertools.islice(_WORD.finditer(text), count)) >= count
-
-
-# Each CJK ideograph or kana counts as a word (those scripts use no spaces): the extractor's count
-_WORD = WORD_RE
 
 
 # --- When to look again ----------------------------------------------------------------------

@@ -6,18 +6,12 @@ compared as sets of word 4-grams ("shingles") taken within lines, the unit the b
 
 from __future__ import annotations
 
-import re
+from pipeline.words import WORD_RE, words
+
+__all__ = ["WORD_RE", "words"]  # re-exported: the extraction modules' word
 
 SHINGLE_SIZE = 4
 Shingle = tuple[str, ...]
-
-# Words as ``\w+`` runs, except that each CJK ideograph or kana counts as a word (no spaces there).
-WORD_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+")
-
-
-def words(text: str) -> list[str]:
-    """The words of ``text`` (see ``WORD_RE``), case kept."""
-    return WORD_RE.findall(text)
 
 
 def line_shingles(line: str) -> list[Shingle]:

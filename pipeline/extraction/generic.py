@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from copy import copy
-from itertools import islice
 from typing import Any
 
 from lxml.etree import XPath
@@ -34,7 +33,7 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document, Extractor
 
 from pipeline.extraction import cleanup, metadata
-from pipeline.extraction.agreement import WORD_RE, coverage, shingle_set, trim_unconfirmed_tail
+from pipeline.extraction.agreement import coverage, shingle_set, trim_unconfirmed_tail
 from pipeline.extraction.errors import ExtractionFailed
 from pipeline.extraction.language import article_language
 from pipeline.extraction.second_opinion import (
@@ -45,6 +44,7 @@ from pipeline.extraction.second_opinion import (
 )
 from pipeline.extraction.sites import SiteRules
 from pipeline.items import Article
+from pipeline.words import count_words, has_words
 
 logger = logging.getLogger(__name__)
 
@@ -204,16 +204,6 @@ def _says_more_and_contains(other: str, text: str, words: int) -> bool:
         count_words(other) > _LONGER_BY * words
         and coverage(text, shingle_set(other)) >= _CONTAINS_SHARE
     )
-
-
-def has_words(text: str, count: int) -> bool:
-    """Whether ``text`` has at least ``count`` words; stops counting there (texts run long)."""
-    return sum(1 for _ in islice(WORD_RE.finditer(text), count)) == count
-
-
-def count_words(text: str) -> int:
-    """``\\w+`` words, each CJK ideograph or kana counting as one (those scripts use no spaces)."""
-    return len(WORD_RE.findall(text))
 
 
 def link_label_share(tree: HtmlElement, text: str) -> float:

@@ -265,6 +265,42 @@ def test_render_text_elides_long_unchanged_stretches() -> None:
     assert body == "… co-author Anezina Solomonidou{+-Smith+}, a European Space Agency …"
 
 
+# Chinese and Japanese write no spaces: each ideograph and kana is a word (pipeline.words), so
+# an edit is that character, not the whole clause around it. From the Japanese golden page.
+KINDLE_TITLE = "Kindle for PCの起動ホットキー"
+KINDLE = """\
+そんな用途を考慮してか、Kindleや楽天koboにはデスクトップアプリが用意されています。\
+今回はそのKindleデスクトップアプリKindle for PCに関する話。
+
+ショートカットの欄を空欄にしただけでは、Kindle for PCがショートカットで起動しなくなるだけです。\
+再びKeePassが起動するようになるには、一度PCを再起動する必要があります。"""
+KINDLE_V1 = version(KINDLE, KINDLE_TITLE, ())
+
+
+def test_one_changed_japanese_character_is_one_word_changed() -> None:
+    new = version(KINDLE.replace("一度PCを", "二度PCを"), KINDLE_TITLE, ())
+    diff = diff_versions(KINDLE_V1, new)
+    assert changed_ops(diff.text_ops) == [("delete", "一"), ("insert", "二")]
+    assert (diff.summary.words_added, diff.summary.words_removed) == (1, 1)
+
+
+def test_removed_japanese_sentence_is_a_removal() -> None:
+    sentence = "今回はそのKindleデスクトップアプリKindle for PCに関する話。"
+    diff = diff_versions(KINDLE_V1, version(KINDLE.replace(sentence, ""), KINDLE_TITLE, ()))
+    [(op, text)] = changed_ops(diff.text_ops)
+    assert (op, text) == ("delete", sentence)
+    assert diff.summary.labels == ("removal",)
+    # 今回はその (5), Kindle, デスクトップアプリ (9), Kindle, for, PC, に関する話 (5)
+    assert diff.summary.words_removed == 23
+
+
+def test_render_text_elides_long_unchanged_japanese_stretches() -> None:
+    new = version(KINDLE.replace("一度PCを", "二度PCを"), KINDLE_TITLE, ())
+    out = render_text(diff_versions(KINDLE_V1, new), color=False, context_words=4)
+    # four words (characters) of context each side, punctuation kept with its word
+    assert out.split("\n\n")[1] == "… なるには、[-一-]{+二+}度PCを再 …"
+
+
 def test_render_html_escapes_everything() -> None:
     new = version(TITAN + "\n\n<script>alert('x')</script> & more", title="<b>Titan</b>")
     out = render_html(diff_versions(BASE, new))

@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 
 from pipeline.extraction import MIN_WORDS, ExtractionFailed, extract_article, generic
-from pipeline.extraction.generic import count_words, split_authors
+from pipeline.extraction.generic import split_authors
 from pipeline.extraction.metadata import normalize_language, parse_timestamp
 from pipeline.items import Article
+from pipeline.words import count_words
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 GOLDEN_CASES = sorted(FIXTURES.glob("*/*.html"))

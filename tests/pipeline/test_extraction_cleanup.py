@@ -19,6 +19,7 @@ from pipeline.extraction.cleanup import (
     trim_edges,
 )
 from pipeline.extraction.second_opinion import jsonld_body, readability_text
+from pipeline.words import has_words
 
 PARAGRAPHS = [
     "The city council voted on Tuesday to extend the night bus service to the northern "
@@ -278,6 +279,6 @@ def test_keeps_headline_with_a_year() -> None:
 
 
 def test_has_words_stops_at_the_count() -> None:
-    assert generic.has_words("one two three", 3)
-    assert not generic.has_words("one two", 3)
-    assert generic.has_words("東京都", 3)  # each ideograph counts as a word
+    assert has_words("one two three", 3)
+    assert not has_words("one two", 3)
+    assert has_words("東京都", 3)  # each ideograph counts as a word

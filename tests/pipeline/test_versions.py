@@ -15,12 +15,11 @@ from pipeline.versions import (
     _TRANSLATE,
     Content,
     content_hash,
-    has_words,
     judge,
     next_check,
     normalise_text,
-    word_count,
 )
+from pipeline.words import count_words, has_words
 
 BODY = " ".join(
     f"Sentence number {n} of a real news article about the council budget." for n in range(30)
@@ -139,4 +138,4 @@ def test_normalise_text_matches_its_plain_definition_on_real_articles(shared_cor
 @pytest.mark.parametrize("count", [0, 1, 24, 25, 26, 500])
 def test_has_words_agrees_with_counting_every_word(count: int) -> None:
     for text in ("", "one", "naïve café, déjà-vu_x " * 10, BODY):
-        assert has_words(text, count) == (word_count(text) >= count)
+        assert has_words(text, count) == (count_words(text) >= count)
