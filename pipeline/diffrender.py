@@ -43,7 +43,10 @@ def render_text(diff: ArticleDiff, *, color: bool, context_words: int = 12) -> s
     """
     marks = _ANSI if color else _PLAIN
     body = _render_body(diff.text_ops, marks, context_words)
-    return "\n\n".join([_headline_line(diff, marks), body, summary_line(diff.summary)])
+    head = _headline_line(diff, marks)
+    if diff.summary.authors_changed:
+        head += "\n" + _byline_line(diff)
+    return "\n\n".join([head, body, summary_line(diff.summary)])
 
 
 def render_html(diff: ArticleDiff) -> str:
@@ -51,10 +54,13 @@ def render_html(diff: ArticleDiff) -> str:
     title = "".join(_html_op(op, text) for op, text in diff.title_ops)
     paragraphs = "".join(f"<p>{p}</p>" for p in _html_paragraphs(diff.text_ops) if p)
     state = "changed" if diff.summary.title_changed else "unchanged"
+    byline = ""
+    if diff.summary.authors_changed:
+        byline = f'<p class="newsmon-diff-note">{html.escape(_byline_line(diff))}</p>'
     return (
         f'<div class="newsmon-diff"><style>{_STYLE}</style>'
         f'<section class="newsmon-diff-headline"><h2>{title}</h2>'
-        f'<p class="newsmon-diff-note">Headline {state}</p></section>'
+        f'<p class="newsmon-diff-note">Headline {state}</p>{byline}</section>'
         f'<section class="newsmon-diff-body">{paragraphs}</section>'
         f'<p class="newsmon-diff-summary">{html.escape(summary_line(diff.summary))}</p></div>'
     )
@@ -81,6 +87,8 @@ def to_json(diff: ArticleDiff, from_number: int, to_number: int) -> dict[str, An
         "words_added": summary.words_added,
         "words_removed": summary.words_removed,
         "labels": list(summary.labels),
+        "authors_from": list(diff.old_authors),
+        "authors_to": list(diff.new_authors),
     }
 
 
@@ -96,6 +104,13 @@ def _headline_line(diff: ArticleDiff, marks: dict[str, tuple[str, str]]) -> str:
     old = _title_side(diff.title_ops, "delete", marks)
     new = _title_side(diff.title_ops, "insert", marks)
     return f"Headline: - {old} / + {new}"
+
+
+def _byline_line(diff: ArticleDiff) -> str:
+    """Who the article was by, and who it is by now (bylines change without a text edit)."""
+    old = ", ".join(diff.old_authors) or "(none)"
+    new = ", ".join(diff.new_authors) or "(none)"
+    return f"Byline: - {old} / + {new}"
 
 
 def _title_side(ops: list[Op], changed: str, marks: dict[str, tuple[str, str]]) -> str:

@@ -98,6 +98,8 @@ class ArticleDiff:
     title_ops: list[Op]
     text_ops: list[Op]
     summary: ChangeSummary
+    old_authors: tuple[str, ...] = ()
+    new_authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ def diff_versions(old: VersionText, new: VersionText) -> ArticleDiff:
     """
     title_ops = word_diff(old.title, new.title)
     text_ops = word_diff(old.text, new.text)
-    return ArticleDiff(title_ops, text_ops, _summarise(old, new, text_ops))
+    summary = _summarise(old, new, text_ops)
+    return ArticleDiff(title_ops, text_ops, summary, tuple(old.authors), tuple(new.authors))
 
 
 def summarise_change(old: VersionText, new: VersionText) -> ChangeSummary:

@@ -101,17 +101,24 @@ def print_versions(article: Article) -> None:
 
 
 def print_article(article: Article, version: Version | None, text: str = "") -> None:
-    console.print(f"[bold]{_escape(article.title)}[/bold]")
+    """The article as of ``version`` (its headline and byline then), with the article's facts."""
+    title = version.title if version is not None else article.title
+    authors = version.authors if version is not None else article.authors
+    console.print(f"[bold]{_escape(title)}[/bold]")
     facts = [
         ("id", str(article.id)),
         ("outlet", article.outlet.name),
         ("url", article.url),
-        ("authors", ", ".join(article.authors or []) or "—"),
+        ("authors", ", ".join(authors or []) or "—"),
         ("published", article.published_at.isoformat() if article.published_at else "—"),
         ("first seen", article.first_seen_at.isoformat()),
         ("language", article.language or "—"),
         ("versions", str(len(article.versions))),
     ]
+    if title != article.title:
+        facts.append(("now titled", article.title))
+    if list(authors or []) != list(article.authors or []):
+        facts.append(("now by", ", ".join(article.authors or []) or "—"))
     if article.removed_at:
         facts.append(("removed", article.removed_at.isoformat()))
     for alias in article.urls:

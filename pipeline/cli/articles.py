@@ -141,10 +141,11 @@ def diff(
     with open_session(app) as session:
         article = find_article_or_fail(session, ref)
         newer = pick_version(article, to_number)
-        older_number = from_number if from_number is not None else newer.number - 1
-        if older_number < 1:
+        if len(article.versions) < 2:
             raise UserError(f"article {article.id} has only one version: nothing to compare")
-        older = pick_version(article, older_number)
+        if from_number is None and newer.number == 1:
+            raise UserError("version 1 is the first: nothing before it to compare (try --to 2)")
+        older = pick_version(article, from_number if from_number is not None else newer.number - 1)
         if older.number >= newer.number:
             raise UserError("--from must be an older version than --to")
         rule = outlet_rule(session, article.outlet.name)

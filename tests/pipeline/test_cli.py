@@ -123,6 +123,48 @@ def test_show_by_id_and_by_alias_url(db: str) -> None:
     assert record["aliases"] == ["https://news.example/2?utm_source=rss"]
 
 
+def _retitle_first_article(db: str) -> None:
+    """Version 2 of article 1: a new headline and byline, the same text."""
+    title, text, authors = (
+        "Dissent memo reaches Blinken",
+        "Diplomats signed a dissent memo urging a ceasefire. " * 5,
+        ["John Roe"],
+    )
+    engine = make_engine(db)
+    with make_session_factory(engine).begin() as session:
+        record_page(
+            session,
+            ArticleSnapshot(
+                outlet="Axios",
+                url="https://news.example/1",
+                aliases=[],
+                title=title,
+                text=text,
+                authors=authors,
+                content_hash=content_hash(title, text, authors),
+                fetched_at=datetime(2023, 11, 14, 8, tzinfo=UTC),
+                language="en",
+            ),
+            DEFAULT_SCHEDULE,
+        )
+    engine.dispose()
+
+
+def test_show_an_older_version_prints_its_own_headline_and_byline(db: str) -> None:
+    _retitle_first_article(db)
+    code, out, _ = run("--db", db, "show", "1", "--version", "1")
+    assert code == 0
+    headline, *facts = out.splitlines()
+    assert headline == "State Department dissent memo on Gaza"
+    assert "  authors    Jane Doe" in facts
+    assert "  now titled Dissent memo reaches Blinken" in facts
+    assert "  now by     John Roe" in facts
+    code, out, _ = run("--db", db, "show", "1")
+    assert out.splitlines()[0] == "Dissent memo reaches Blinken"
+    assert "now titled" not in out
+    assert "  authors    John Roe" in out.splitlines()
+
+
 def test_show_unknown_article_exits_2(db: str) -> None:
     code, _, err = run("--db", db, "show", "999")
     assert code == 2
@@ -265,3 +307,30 @@ def test_a_named_config_file_that_does_not_exist_is_a_user_error(tmp_path: Path)
     code, _, err = run("--config", str(missing), "status")
     assert code == 2
     assert err == f"newsmon: error: {missing}: file not found (create it or pass --config)\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--to", "1"], "version 1 is the first: nothing before it to compare (try --to 2)"),
+        (["--from", "0"], "article 1 has no version 0 (it has 1-2)"),
+        (["--from", "2", "--to", "1"], "--from must be an older version than --to"),
+    ],
+)
+def test_diff_names_the_version_problem(db: str, args: list[str], problem: str) -> None:
+    _retitle_first_article(db)
+    code, out, err = run("--db", db, "diff", "1", *args)
+    assert (code, out, err) == (2, "", f"newsmon: error: {problem}\n")
+
+
+def test_diff_of_an_article_with_one_version_says_so(db: str) -> None:
+    code, _, err = run("--db", db, "diff", "2")
+    assert code == 2
+    assert err == "newsmon: error: article 2 has only one version: nothing to compare\n"
+
+
+def test_diff_shows_the_changed_byline(db: str) -> None:
+    _retitle_first_article(db)
+    code, out, _ = run("--db", db, "diff", "1")
+    assert code == 0
+    assert "Byline: - Jane Doe / + John Roe" in out.splitlines()

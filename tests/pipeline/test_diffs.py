@@ -201,6 +201,20 @@ def test_changed_byline_is_labelled_authors() -> None:
     assert summary.labels == ("authors",)
 
 
+def test_a_changed_byline_shows_old_and_new_names_in_every_format() -> None:
+    new = version(TITAN, authors=("Joey Roulette",))
+    diff = diff_versions(BASE, new)
+    text = render_text(diff, color=False)
+    assert text.splitlines()[:2] == [
+        f"Headline: {TITLE} (unchanged)",
+        "Byline: - Will Dunham / + Joey Roulette",
+    ]
+    assert "Byline: - Will Dunham / + Joey Roulette" in render_html(diff)
+    data = to_json(diff, 1, 2)
+    assert (data["authors_from"], data["authors_to"]) == (["Will Dunham"], ["Joey Roulette"])
+    assert "Byline" not in render_text(diff_versions(BASE, version(TITAN + " More.")), color=False)
+
+
 def test_several_labels_come_in_fixed_order() -> None:
     text = TITAN.replace("2004 to 2017", "2004 to 2018") + "\n\nUPDATE: Adds comment from NASA."
     new = version(text, title="Saturn's moon Titan mapped in full")
@@ -323,8 +337,10 @@ def test_to_json_has_the_documented_shape() -> None:
     new = version(TITAN.replace("2017", "2018"), title="Titan mapped")
     data = to_json(diff_versions(BASE, new), 1, 2)
     assert set(data) == {
-        "from", "to", "title_changed", "ops", "title_ops", "words_added", "words_removed", "labels"
+        "from", "to", "title_changed", "ops", "title_ops", "words_added", "words_removed", "labels",
+        "authors_from", "authors_to",
     }  # fmt: skip
+    assert data["authors_from"] == data["authors_to"] == ["Will Dunham"]
     assert (data["from"], data["to"], data["title_changed"]) == (1, 2, True)
     assert ["delete", "2017"] in data["ops"]
     assert ["insert", "2018"] in data["ops"]
