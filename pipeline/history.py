@@ -204,13 +204,16 @@ def record_unchanged_body(
     return Outcome("not-modified" if not_modified else "unchanged", article_id)
 
 
-def record_gone(session: Session, article_id: int, fetched_at: datetime, status: int) -> Outcome:
-    """404/410: mark the article removed; keep checking on its schedule to see it return."""
+def record_gone(
+    session: Session, article_id: int, fetched_at: datetime, status: int, reason: str | None = None
+) -> Outcome:
+    """404/410, or a page that says the article is gone (``reason``): mark the article
+    removed; keep checking on its schedule to see it return."""
     article = _article(session, article_id)
     if article is None:
         return Outcome("unknown", article_id)
-    mark_removed(session, article, fetched_at, status)
-    return Outcome("removed", article_id, reason=f"HTTP {status}")
+    mark_removed(session, article, fetched_at, status, reason)
+    return Outcome("removed", article_id, reason=reason or f"HTTP {status}")
 
 
 def record_failed_extraction(

@@ -53,6 +53,9 @@ class FetchedPage:
     known_raw_hash: str | None = None
     known_since: datetime | None = None  # last real change (or first sighting) of that article
     known_removed: bool = False
+    # set when the page shows the article is gone although it answered (a redirect to the
+    # outlet's home page): stored like a 404, with this reason
+    gone: str | None = None
     raw_hash: str | None = None
     raw_unchanged: bool = False
     extraction_error: str | None = None

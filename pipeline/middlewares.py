@@ -4,6 +4,7 @@
 - :class:`OrderedRobotsTxtMiddleware` fixes Scrapy's robots.txt race and honours ``Crawl-delay``.
 - :class:`BackoffRetryMiddleware` retries with exponential backoff and ``Retry-After``.
 - :class:`FetchLogMiddleware` reports every HTTP exchange so it can be stored as a fetch row.
+- :class:`RedirectedValidatorsMiddleware` keeps a recheck's validators off its redirects.
 """
 
 from __future__ import annotations
@@ -324,6 +325,20 @@ class RedirectLoopMiddleware:
             request.meta[UNREPORTED] = True  # the spider reports the loop; the hop is logged
             raise IgnoreRequest(request.meta["newsmon_error"])
         return response
+
+
+class RedirectedValidatorsMiddleware:
+    """A redirected request sends no ``If-None-Match``/``If-Modified-Since``.
+
+    A recheck's validators belong to the article's URL; Scrapy copies every header onto the
+    redirected request, so an article retired with a redirect to the home page met a home page
+    "not modified since" the article's date, and was counted unchanged (304) for ever.
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("redirect_urls"):
+            request.headers.pop(b"If-None-Match", None)
+            request.headers.pop(b"If-Modified-Since", None)
 
 
 class CallbackErrorMiddleware:

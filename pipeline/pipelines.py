@@ -88,8 +88,8 @@ class ExtractArticlePipeline:
                 writer.submit(lambda s: _log_refiltered(refilter_first_texts(s, grown, since)))
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, FetchedPage) or item.status != 200:
-            return item  # 304/404/410 of a recheck: nothing to extract
+        if not isinstance(item, FetchedPage) or item.status != 200 or item.gone:
+            return item  # 304/404/410 of a recheck, or a page saying it is gone: no article
         item.raw_hash = hashlib.sha256(item.body).hexdigest()
         if item.known_raw_hash and item.known_raw_hash == item.raw_hash:
             item.raw_unchanged = True  # byte-identical page: extraction would find the same
@@ -195,8 +195,8 @@ class StoreArticlePipeline:
     def _record(self, session: Session, item: FetchedPage) -> Outcome:
         at = item.fetched_at
         if item.article_id is not None:
-            if item.status in (404, 410):
-                return record_gone(session, item.article_id, at, item.status)
+            if item.status in (404, 410) or item.gone:
+                return record_gone(session, item.article_id, at, item.status, item.gone)
             if item.status == 304 or item.raw_unchanged:
                 return record_unchanged_body(
                     session, item.article_id, at, self.schedule, not_modified=item.status == 304

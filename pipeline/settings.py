@@ -63,6 +63,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "pipeline.middlewares.PrecheckedMetaRefreshMiddleware": 580,
     "pipeline.middlewares.RedirectLoopMiddleware": 610,  # before Scrapy's redirects (600)
+    "pipeline.middlewares.RedirectedValidatorsMiddleware": 620,
     "pipeline.middlewares.FetchLogMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.extraction.agreement import coverage, shingle_set
 from pipeline.words import count_words, has_words
 
 _TRANSLATE = str.maketrans(
@@ -71,6 +72,21 @@ _PAYWALL = re.compile(
 )
 
 
+# A cookie-consent wall served in place of the article (the IAB framework's wording and the
+# common buttons). One phrase can be in an article about privacy; a wall has several.
+_CONSENT = re.compile(
+    r"we value your privacy|before you continue|\bour \d+ (?:vendors|partners)\b|"
+    r"store and/or access information on a device|\b(?:accept|reject|allow|refuse) all\b|"
+    r"manage (?:your )?(?:cookie |privacy )?(?:options|preferences|settings|choices)|"
+    r"consent to (?:the|our) use of cookies|legitimate interest|"
+    r"personali[sz]ed (?:ads|advertising) and content",
+    re.IGNORECASE,
+)
+CONSENT_MIN_PHRASES = 2
+CONSENT_MAX_WORDS = 400  # a consent wall says little; an article quoting one says more
+UNRELATED_SHARE = 0.2  # under this share of shingles in common, a text is another page
+
+
 @dataclass(frozen=True, slots=True)
 class Content:
     """The parts of an article whose change makes a version."""
@@ -102,18 +118,22 @@ def judge(previous: Content | None, candidate: Content, stored_times: int = 0) -
     """
     if not has_words(candidate.text, MIN_WORDS):
         return Verdict("rejected", f"extraction too short ({count_words(candidate.text)} words)")
-    if previous is None:
-        return Verdict("new")
     words = count_words(candidate.text)
+    if previous is None:
+        if _is_consent_wall(candidate, words):
+            return Verdict("rejected", f"a cookie-consent page, not the article ({words} words)")
+        return Verdict("new")
     if previous.hash == candidate.hash:
         return Verdict("unchanged")
     if not previous.authors and candidate.authors and _same_words(previous, candidate):
         # a byline the extractor reads now and did not before (a newer newsmon): no edit
         return Verdict("unchanged")
     old_words = count_words(previous.text)
-    newly_blocked = _looks_blocked(candidate) and not _looks_blocked(previous)
-    if newly_blocked and words < 0.8 * old_words:
-        return Verdict("rejected", f"paywall or error page ({words} words, was {old_words})")
+    newly_blocked = _looks_blocked(candidate, words) and not _looks_blocked(previous, old_words)
+    if newly_blocked and (words < 0.8 * old_words or _unrelated(previous, candidate)):
+        # shorter, or sharing next to nothing with the article: the wall, not an edit
+        reason = f"paywall, consent or error page ({words} words, was {old_words})"
+        return Verdict("rejected", reason)
     if old_words >= TRUNCATION_MIN_OLD_WORDS and words < TRUNCATION_RATIO * old_words:
         return Verdict("rejected", f"truncated extraction ({words} words, was {old_words})")
     if stored_times >= FLIP_FLOP_LIMIT:
@@ -125,8 +145,22 @@ def _same_words(a: Content, b: Content) -> bool:
     return content_hash(a.title, a.text) == content_hash(b.title, b.text)
 
 
-def _looks_blocked(content: Content) -> bool:
-    return bool(_PAYWALL.search(content.title + "\n" + content.text[:2000]))
+def _looks_blocked(content: Content, words: int) -> bool:
+    head = content.title + "\n" + content.text[:2000]
+    return bool(_PAYWALL.search(head)) or _is_consent_wall(content, words)
+
+
+def _is_consent_wall(content: Content, words: int) -> bool:
+    if words > CONSENT_MAX_WORDS:
+        return False
+    head = content.title + "\n" + content.text[:3000]
+    phrases = {match.group().casefold() for match in _CONSENT.finditer(head)}
+    return len(phrases) >= CONSENT_MIN_PHRASES
+
+
+def _unrelated(previous: Content, candidate: Content) -> bool:
+    """Whether ``candidate`` shares almost no text with ``previous`` (another page entirely)."""
+    return coverage(candidate.text, shingle_set(previous.text)) < UNRELATED_SHARE
 
 
 # --- When to look again ----------------------------------------------------------------------

@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlparse
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from pipeline.config import OutletConfig, load_config
@@ -351,6 +353,16 @@ class NewsSpider(Spider):
         if response.status in (304, 404, 410):
             yield self._page(response, outlet, content_type=None)
             return
+        if (home := _redirected_home(response)) is not None:
+            # how outlets retire an article: not the article, whatever the home page says
+            reason = f"redirected to the outlet's home page ({home})"
+            if response.meta.get("newsmon_article_id") is None:
+                self._record_failure(response, outlet, reason)
+                return
+            page = self._page(response, outlet, content_type=None)
+            page.gone = reason
+            yield page
+            return
         if not host_in_domains(host_of(response.url), outlet.domains):
             # a link of the outlet that redirects to another site: not the outlet's article
             first = (response.meta.get("redirect_urls") or [response.url])[0]
@@ -464,6 +476,18 @@ class NewsSpider(Spider):
 
     def _outlet_of(self, response: Response) -> OutletConfig:
         return self.outlets[response.meta[OUTLET]]
+
+
+def _redirected_home(response: Response) -> str | None:
+    """The home page an article URL redirected to (a path of "/" only), or None."""
+    redirects = response.meta.get("redirect_urls")
+    if not redirects or response.status != 200:
+        return None
+    final = urlparse_cached(response)
+    if final.path not in ("", "/") or final.query:
+        return None
+    first = urlparse(redirects[0])
+    return None if first.path in ("", "/") else response.url
 
 
 def _count(spider: Spider, outlet: str, key: str, value: int = 1) -> None:

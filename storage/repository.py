@@ -530,11 +530,14 @@ def record_check(
     article.raw_hash = snapshot.raw_hash
 
 
-def mark_removed(session: Session, article: Article, at: datetime, status: int) -> None:
-    """404/410: the article is gone (its versions stay); checks continue to see it return."""
+def mark_removed(
+    session: Session, article: Article, at: datetime, status: int, reason: str | None = None
+) -> None:
+    """404/410 (or ``reason``): the article is gone (its versions stay); checks continue to
+    see it return."""
     if article.removed_at is None:
         article.removed_at = at
-        add_event(session, article.id, "removed", f"HTTP {status}", at)
+        add_event(session, article.id, "removed", reason or f"HTTP {status}", at)
     article.last_checked_at = at
 
 

@@ -38,12 +38,16 @@ SOURCES = {
     "headline": "7a457a4f", "correction": "c467d507", "update": "961bd85c",
     "removal": "7de52419", "minor": "c7e39ac4", "boilerplate": "92101975",
     "etag": "0d461229", "flipflop": "70cb2d5b", "gone": "5a822960", "paywall": "624fcd90",
-    "static": "c7e39ac4",
+    "static": "c7e39ac4", "retired": "0dd13570",
 }  # fmt: skip
 EXPECTED_VERSIONS = {
     "headline": 2, "correction": 2, "update": 2, "removal": 2, "minor": 2, "boilerplate": 1,
-    "etag": 1, "flipflop": 4, "gone": 1, "paywall": 1, "static": 1,
+    "etag": 1, "flipflop": 4, "gone": 1, "paywall": 1, "static": 1, "retired": 1,
 }  # fmt: skip
+# How outlets retire an article: a redirect to the home page, whose own Last-Modified is older
+# than the article's (so a conditional request carried along would be answered 304).
+RETIRED_SINCE = "Mon, 30 Nov 2026 08:00:00 GMT"
+HOME_SINCE = "Mon, 01 Jan 2024 00:00:00 GMT"
 UPDATE = (
     "Update: Officials confirmed on Tuesday evening that the investigation would continue "
     "into next week, according to a spokesperson for the department."
@@ -149,13 +153,27 @@ EDITS: dict[str, Edit] = {
 class Evolving:
     phase: int = 1
     urls: dict[str, str] = field(default_factory=dict)
+    home_requests: list[dict[str, str]] = field(default_factory=list)
+
+
+def home_route(original: Callable[[RequestInfo], Route], state: Evolving):  # type: ignore[no-untyped-def]
+    def handler(request: RequestInfo) -> Route:
+        state.home_requests.append(request.headers)
+        route = original(request)
+        return Route(route.body, route.content_type, headers={"Last-Modified": HOME_SINCE})
+
+    return handler
 
 
 def evolving_route(kind: str, original: Callable[[RequestInfo], Route], state: Evolving):  # type: ignore[no-untyped-def]
     def handler(request: RequestInfo) -> Route:
         if kind == "gone" and state.phase in (2, 3):
             return Route(b"<html><body><h1>Not found</h1></body></html>", status=404)
+        if kind == "retired" and state.phase in (2, 3):
+            return Route(b"", status=302, headers={"Location": "/"})
         route = original(request)
+        if kind == "retired":
+            return Route(route.body, route.content_type, headers={"Last-Modified": RETIRED_SINCE})
         edit = EDITS.get(kind)
         if edit is None:
             headers = {} if kind == "static" else dict(route.headers)
@@ -175,6 +193,7 @@ class History:
     config: Path
     urls: dict[str, str]
     outputs: list[str]
+    home_requests: list[dict[str, str]] = field(default_factory=list)
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +214,7 @@ def history(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     state = Evolving()
     for kind, page in pages.items():
         site.routes[page.path] = evolving_route(kind, site.routes[page.path], state)  # type: ignore[arg-type]
+    site.routes["/"] = home_route(site.routes["/"], state)  # type: ignore[arg-type]
     workdir = tmp_path_factory.mktemp("versions")
     db_url = f"sqlite:///{workdir / 'news.db'}"
     with OutletServer([site]) as server:
@@ -211,7 +231,8 @@ def history(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             )  # fmt: skip
             assert result.returncode == 0, result.stderr
             outputs.append(result.stdout)
-        yield History(db_url, config, {k: base + p.path for k, p in pages.items()}, outputs)
+        urls = {k: base + p.path for k, p in pages.items()}
+        yield History(db_url, config, urls, outputs, state.home_requests)
 
 
 def article_of(session, url: str) -> Article:  # type: ignore[no-untyped-def]
@@ -278,6 +299,18 @@ def test_gone_article_is_marked_removed_then_reappears(history: History, session
     assert article.removed_at is None
     assert [e.kind for e in article.events] == ["removed", "reappeared"]
     assert len(article.versions) == 1
+
+
+def test_an_article_redirected_to_the_home_page_is_removed_then_reappears(  # type: ignore[no-untyped-def]
+    history: History, session
+) -> None:
+    article = article_of(session, history.urls["retired"])
+    assert [e.kind for e in article.events] == ["removed", "reappeared"]
+    assert "redirected to the outlet's home page" in (article.events[0].detail or "")
+    assert len(article.versions) == 1
+    # the article's If-Modified-Since stays with the article: the home page never saw it
+    followed = [h for h in history.home_requests if "if-modified-since" in h]
+    assert followed == []
 
 
 def test_paywalled_response_is_a_failed_fetch_not_a_version(history: History, session) -> None:  # type: ignore[no-untyped-def]

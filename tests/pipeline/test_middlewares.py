@@ -21,6 +21,7 @@ from pipeline.middlewares import (
     CallbackErrorMiddleware,
     FetchLogMiddleware,
     PrecheckedMetaRefreshMiddleware,
+    RedirectedValidatorsMiddleware,
     RedirectLoopMiddleware,
     describe_exception,
 )
@@ -245,3 +246,16 @@ def test_scrapy_hands_errors_of_sync_and_async_callbacks_to_the_middleware(
     stats = json.loads(done.stdout.strip().splitlines()[-1])
     assert stats["newsmon/outlet/O/errors"] == 2
     assert stats["newsmon/outlet/O/last_error"].endswith("could not be read: ValueError: anchor")
+
+
+def test_a_redirected_request_carries_no_validators_of_the_url_it_left() -> None:
+    headers = {"If-None-Match": '"v1"', "If-Modified-Since": "Mon, 30 Nov 2026 08:00:00 GMT"}
+    middleware = RedirectedValidatorsMiddleware()
+    first = Request("http://127.0.0.2/2026/12/story.html", headers=headers)
+    middleware.process_request(first)
+    assert first.headers.get("If-None-Match") == b'"v1"'  # the article's own URL keeps them
+    redirected = first.replace(url="http://127.0.0.2/")
+    redirected.meta["redirect_urls"] = [first.url]
+    middleware.process_request(redirected)
+    assert b"If-None-Match" not in redirected.headers
+    assert b"If-Modified-Since" not in redirected.headers

@@ -90,6 +90,56 @@ def test_paywall_text_is_rejected() -> None:
     assert "paywall" in (verdict.reason or "")
 
 
+# The wall a European visitor meets on many news sites (the IAB consent framework's wording),
+# as trafilatura extracts it.
+CONSENT = Content(
+    "Before you continue",
+    "We value your privacy\n"
+    "We and our 842 partners store and/or access information on a device, such as cookies and "
+    "process personal data, such as unique identifiers and standard information sent by a "
+    "device for personalised advertising and content, advertising and content measurement, "
+    "and audience insights, as well as to develop and improve products.\n"
+    "With your permission we and our partners may use precise geolocation data and "
+    "identification through device scanning. You may click to consent to our and our 842 "
+    "partners' processing as described above. Alternatively you may access more detailed "
+    "information and change your preferences before consenting or to refuse consenting.\n"
+    "Accept all\nReject all\nManage options",
+)
+# A short article (about 110 words): shorter than the truncation guard looks at.
+SHORT_ARTICLE = Content(
+    "Cat found in New Mexico after 12 years",
+    " ".join(BODY.split()[:110]),
+    ("Jane Doe",),
+)
+
+
+def test_a_consent_wall_served_for_a_short_article_is_rejected_not_a_version() -> None:
+    verdict = judge(SHORT_ARTICLE, CONSENT)
+    assert verdict.kind == "rejected"
+    assert (verdict.reason or "").startswith("paywall, consent or error page")
+
+
+def test_a_consent_wall_served_for_a_long_article_is_named_as_such_not_truncation() -> None:
+    verdict = judge(Content("t", BODY * 2), CONSENT)
+    assert verdict.kind == "rejected"
+    assert "consent" in (verdict.reason or "")
+
+
+def test_a_consent_wall_met_on_the_first_crawl_is_not_stored_as_the_article() -> None:
+    verdict = judge(None, CONSENT)
+    assert verdict.kind == "rejected"
+    assert (verdict.reason or "").startswith("a cookie-consent page, not the article")
+
+
+def test_an_article_about_cookie_banners_is_still_an_article() -> None:
+    about = Content(
+        "Regulator fines publishers over cookie banners",
+        BODY + " Readers were shown buttons to accept all cookies, the regulator said.",
+    )
+    assert judge(None, about).kind == "new"
+    assert judge(Content(about.title, BODY), about).kind == "new"
+
+
 def test_a_text_stored_twice_is_a_flip_flop() -> None:
     old = Content("t", BODY)
     other = Content("t", BODY + " One more sentence at the end of it.")
