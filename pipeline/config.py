@@ -61,6 +61,10 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+# An outlet's domain: letters (any script), digits, dots and hyphens; no scheme, port or path.
+_HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*")
+
+
 @dataclass(frozen=True, slots=True)
 class CrawlConfig:
     """How politely and how often outlets are crawled."""
@@ -362,7 +366,12 @@ def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
         domains = tuple(
             d.lower().strip().lstrip(".")
             for d in reader.str_list(row.get("domains", []), f"{key}.domains")
-        ) or _hosts_of(url for group in urls.values() for url in group)
+        )
+        for index, domain in enumerate(domains):
+            if not _HOST_NAME.fullmatch(domain):
+                problem = f"a host name like example.com, not {domain!r}"
+                raise ConfigError(reader.path, f"{key}.domains[{index}]", problem)
+        domains = domains or _hosts_of(url for group in urls.values() for url in group)
         outlets.append(
             OutletConfig(
                 name=name,
@@ -516,7 +525,12 @@ class _Reader:
             value = [value]
         urls = self.str_list(value, key)
         for index, url in enumerate(urls):
-            parts = urlsplit(url)
+            try:
+                parts = urlsplit(url)
+                _ = parts.port  # a port that is no number, or out of range, raises here
+            except ValueError as exc:
+                problem = f"not a valid URL ({exc}): {url!r}"
+                raise ConfigError(self.path, f"{key}[{index}]", problem) from None
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ConfigError(self.path, f"{key}[{index}]", f"not an http(s) URL: {url!r}")
         return urls

@@ -94,6 +94,9 @@ async def _private_address_of(host: str) -> str | None:
     return None if address.is_global else str(address)
 
 
+_DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+
 class OrderedRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Every request waits for its host's robots.txt, and ``Crawl-delay`` slows the outlet.
 
@@ -104,9 +107,11 @@ class OrderedRobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         crawler.signals.connect(self._apply_crawl_delay, signal=signals.robots_parsed)
+        self._outlets: dict[str, str | None] = {}  # netloc: the outlet that first asked
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
+        self._outlets.setdefault(netloc, request.meta.get(OUTLET))
         pending = self._parsers.get(netloc)
         if isinstance(pending, Deferred):
             waiter: Deferred[RobotParser | None] = Deferred()
@@ -128,10 +133,28 @@ class OrderedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 f"{response.url}: HTTP {response.status}; the host is treated as disallowed "
                 "for this pass (RFC 9309)",
             )
-            response = response.replace(body=b"User-agent: *\nDisallow: /\n")
+            response = response.replace(body=_DISALLOW_ALL)
         elif 400 <= response.status < 500:
             response = response.replace(body=b"")
         await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        """RFC 9309: a robots.txt unreachable for a network error (timeout, refused or reset
+        connection) means "disallow everything", as a 5xx does; Scrapy would allow all."""
+        pending = self._parsers.get(netloc)
+        if isinstance(exc, IgnoreRequest) or not isinstance(pending, Deferred):
+            super()._robots_error(exc, netloc)
+            return
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        parser = self._parserimpl.from_crawler(self.crawler, _DISALLOW_ALL)
+        self._parsers[netloc] = parser
+        count_outlet_error(
+            self.crawler.stats,
+            self._outlets.get(netloc),
+            f"robots.txt of {netloc}: {describe_exception(exc)}; the host is treated as disallowed "
+            "for this pass (RFC 9309)",
+        )
+        pending.callback(parser)
 
     def _apply_crawl_delay(self, robotparser: RobotParser, request: Request) -> None:
         agent = self._robotstxt_useragent or self._default_useragent

@@ -110,7 +110,8 @@ def _is_amp_param(key: str, value: str) -> bool:
 
 def absolute_url(base: str, href: str | None) -> str | None:
     """Resolve ``href`` against ``base``; None for empty, javascript:, mailto: and the like,
-    and for a malformed URL (``http://[::1``), so that one bad link never costs a whole listing."""
+    and for a malformed URL (``http://[::1``, ``http://host:80x/``), so that one bad link never
+    costs a whole listing."""
     if not href:
         return None
     href = href.strip()
@@ -118,9 +119,11 @@ def absolute_url(base: str, href: str | None) -> str | None:
         return None
     try:
         joined = urljoin(base, href)
-        return joined if urlsplit(joined).scheme in ("http", "https") else None
+        parts = urlsplit(joined)
+        _ = parts.port  # a port that is no number, or out of range, raises here
     except ValueError:
         return None
+    return joined if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 def host_of(url: str) -> str:

@@ -82,6 +82,9 @@ class NewsSpider(Spider):
         spider.seen: set[str] = set()
         # configured feeds and those found on an HTML page given as a feed: each read once
         spider.feeds_requested = {url for outlet in chosen for url in outlet.feeds}
+        # every sitemap read once a pass: an index listing itself (or two listing each other)
+        # would otherwise be read for ever
+        spider.sitemaps_requested = {url for outlet in chosen for url in outlet.sitemaps}
         spider.listed_as: dict[str, set[str]] = {}
         spider.queued: dict[str, int] = dict.fromkeys(spider.outlets, 0)
         spider.expects_extraction = False
@@ -149,7 +152,16 @@ class NewsSpider(Spider):
     def _listing_children(self, url: str, outlet: OutletConfig) -> Iterator[Request]:
         """An unchanged sitemap index still leads to its children, which may have changed."""
         for child in self.listings[url].children:
-            yield self._listing_request(child, outlet, "sitemap", self.parse_sitemap)
+            if (request := self._child_sitemap(child, outlet)) is not None:
+                yield request
+
+    def _child_sitemap(self, url: str, outlet: OutletConfig) -> Request | None:
+        """The request for a sitemap an index lists, unless this pass has asked for it already."""
+        if url in self.sitemaps_requested:
+            self.crawler.stats.inc_value("newsmon/sitemaps_listed_again")
+            return None
+        self.sitemaps_requested.add(url)
+        return self._listing_request(url, outlet, "sitemap", self.parse_sitemap)
 
     def _listing_read(
         self, response: Response, outlet: OutletConfig, kind: str, children: Sequence[str] = ()
@@ -187,8 +199,24 @@ class NewsSpider(Spider):
         for link in links:
             for request in self._consider(link, outlet, via="feed"):
                 yield request
+        self._check_some_in_domains(response, outlet, "feed", links)
         if complete:
             self._listing_read(response, outlet, "feed")
+
+    def _check_some_in_domains(
+        self, response: Response, outlet: OutletConfig, kind: str, links: Sequence[Link]
+    ) -> None:
+        """A listing whose every link is off the outlet's domains (a feed on a feed host, a
+        typo in ``domains``) would find nothing, silently, on every pass: say why."""
+        if not links or any(host_in_domains(host_of(link.url), outlet.domains) for link in links):
+            return
+        hosts = sorted({host_of(link.url) for link in links})
+        shown = ", ".join(hosts[:3]) + (", …" if len(hosts) > 3 else "")
+        problem = (
+            f"none of its {len(links)} links is on the outlet's domains "
+            f"({', '.join(outlet.domains)}); they point to {shown}: add it to `domains`"
+        )
+        self._count_error(outlet.name, f"{response.url}: {kind} read, but {problem}")
 
     def _advertised_feeds(
         self, response: Response, outlet: OutletConfig, feeds: list[str]
@@ -224,10 +252,12 @@ class NewsSpider(Spider):
                 self.crawler.stats.inc_value("newsmon/sitemaps_skipped")
                 continue
             children.append(child.url)
-            yield self._listing_request(child.url, outlet, "sitemap", self.parse_sitemap)
+            if (request := self._child_sitemap(child.url, outlet)) is not None:
+                yield request
         for link in content.links:
             for request in self._consider(link, outlet, via="sitemap"):
                 yield request
+        self._check_some_in_domains(response, outlet, "sitemap", content.links)
         self._listing_read(response, outlet, "sitemap", children)
 
     async def _parsed(self, parse: Callable[[bytes, str], T], response: Response) -> T:

@@ -93,6 +93,27 @@ def test_missing_file_uses_defaults_only_when_allowed(tmp_path: Path) -> None:
             "duplicate outlet name",
         ),
         ('[[outlets]]\nname = "A"\nfeeds = ["ftp://a.example/rss"]\n', "feeds[0]", "not an http"),
+        (
+            '[[outlets]]\nname = "A"\nfeeds = ["http://a.example:80x/rss"]\n',
+            "outlets[0] (A).feeds[0]",
+            "not a valid URL (Port could not be cast to integer value as '80x')",
+        ),
+        (
+            '[[outlets]]\nname = "A"\nsitemaps = ["http://a.example:99999/s.xml"]\n',
+            "outlets[0] (A).sitemaps[0]",
+            "not a valid URL (Port out of range 0-65535)",
+        ),
+        (
+            '[[outlets]]\nname = "A"\nsections = ["http://[::1/news"]\n',
+            "outlets[0] (A).sections[0]",
+            "not a valid URL (Invalid IPv6 URL)",
+        ),
+        (
+            '[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n'
+            'domains = ["https://a.example/"]\n',
+            "outlets[0] (A).domains[0]",
+            "a host name like example.com, not 'https://a.example/'",
+        ),
         ('[[outlets]]\nfeeds = ["https://a.example/rss"]\n', "outlets[0].name", "missing"),
         ("[versions]\nschedule = [['3h']]\n", "versions.schedule[0]", "expected a pair"),
         ("[database]\nurl = 5\n", "database.url", "expected a string"),

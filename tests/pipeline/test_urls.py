@@ -34,6 +34,14 @@ def test_absolute_url_ignores_non_http_links() -> None:
     assert absolute_url("https://n.example/", "mailto:x@y") is None
 
 
+@pytest.mark.parametrize(
+    "href",
+    ["http://n.example:80x/2024/story.html", "http://n.example:99999/story", "http:///story"],
+)
+def test_absolute_url_refuses_a_link_with_a_bad_port_or_no_host(href: str) -> None:
+    assert absolute_url("https://n.example/", href) is None
+
+
 def test_subdomains_belong_to_their_domain() -> None:
     assert host_in_domains("www.axios.com", ["axios.com"])
     assert not host_in_domains("evilaxios.com", ["axios.com"])
