@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import gzip
 import io
+import json
 import re
 import time
 from collections.abc import Iterable
@@ -96,7 +97,8 @@ class NotASitemap(ValueError):
 
 
 def parse_feed(body: bytes, base_url: str) -> list[Link]:
-    """Article links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order."""
+    """Article links of an RSS 0.9x/1.0/2.0 or Atom feed, in feed order (see
+    :func:`feed_links` for JSON Feeds and gzip files)."""
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
     if not parsed.get("version") and not parsed.entries:
         problem = parsed.get("bozo_exception")
@@ -122,6 +124,51 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
     return links
 
 
+def parse_json_feed(body: bytes, base_url: str) -> list[Link]:
+    """Article links of a JSON Feed (jsonfeed.org, versions 1 and 1.1), in feed order.
+
+    feedparser 6.0 reads only XML feeds, and the format is a plain JSON object: ``items`` with
+    ``url`` (or ``external_url``), ``title``, ``date_published`` and ``date_modified``.
+    """
+    try:
+        feed = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotAFeed(f"not an RSS/Atom or JSON feed (invalid JSON: {exc})") from None
+    version = feed.get("version") if isinstance(feed, dict) else None
+    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
+        raise NotAFeed("not an RSS/Atom or JSON feed (JSON, but not a JSON Feed)")
+    links: list[Link] = []
+    for item in feed.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        href = item.get("url") or item.get("external_url")
+        url = absolute_url(base_url, href) if isinstance(href, str) else None
+        if url:
+            title = item.get("title")
+            published = _iso_datetime(item.get("date_published"))
+            modified = _iso_datetime(item.get("date_modified"))
+            links.append(
+                Link(
+                    url=url,
+                    title=title.strip() or None if isinstance(title, str) else None,
+                    published_at=published or modified,
+                    modified_at=modified if published else None,
+                )
+            )
+    return links
+
+
+def _iso_datetime(value: object) -> datetime | None:
+    """An RFC 3339 date of a JSON Feed, in UTC (a date without a zone is taken as UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 _FEED_END = re.compile(rb"</(?:[\w.-]+:)?(?:rss|feed|RDF)>\s*$", re.I)
 
 
@@ -141,6 +188,13 @@ def feed_links(body: bytes, base_url: str) -> list[Link]:
     Raises:
         NotAFeed: neither; for an HTML page, with the feeds it advertises.
     """
+    if body[:2] == b"\x1f\x8b":  # a feed.xml.gz served as a file, not Content-Encoding
+        try:
+            body = _gunzip(body)
+        except (OSError, EOFError, NotASitemap) as exc:
+            raise NotAFeed(f"a gzip file that cannot be read as a feed ({exc})") from None
+    if body.lstrip()[:1] == b"{":
+        return parse_json_feed(body, base_url)
     try:
         return parse_feed(body, base_url)
     except NotAFeed as exc:
@@ -148,7 +202,7 @@ def feed_links(body: bytes, base_url: str) -> list[Link]:
             return parse_sitemap(body, base_url).links
         except NotASitemap:
             pass
-        if not _HTML_START.match(body[:1024]):
+        if not starts_like_html(body):
             raise exc from None
         advertised = advertised_feeds(body, base_url)
         problem = "an HTML page, not a feed" + ("" if advertised else ", and it names no feed")
@@ -158,6 +212,13 @@ def feed_links(body: bytes, base_url: str) -> list[Link]:
 _HTML_START = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head)\b", re.I | re.S
 )
+
+
+def starts_like_html(body: bytes) -> bool:
+    """Whether ``body`` begins as an HTML document (a BOM, blanks and comments allowed)."""
+    return bool(_HTML_START.match(body[:2048]))
+
+
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+xml")
 
 

@@ -39,6 +39,7 @@ from spiders.discovery import (
     feed_links,
     parse_sitemap,
     section_links,
+    starts_like_html,
 )
 from storage.listings import ListingState
 
@@ -400,12 +401,13 @@ class NewsSpider(Spider):
             self._record_failure(response, outlet, reason)
             return
         content_type = response.headers.get(b"Content-Type") or b""
-        if not isinstance(response, TextResponse) or not content_type.lower().startswith(
-            HTML_TYPES
-        ):
-            reason = f"not an HTML page ({content_type.decode('latin-1') or 'no Content-Type'})"
-            self._record_failure(response, outlet, reason)
-            return
+        if not content_type.lower().startswith(HTML_TYPES):
+            if not _looks_like_html(content_type, response.body):
+                reason = f"not an HTML page ({content_type.decode('latin-1') or 'no Content-Type'})"
+                self._record_failure(response, outlet, reason)
+                return
+            # a misconfigured server: no type, or a generic one, for what is plainly HTML
+            content_type = b"text/html"
         _count(self, outlet.name, "fetched")
         yield self._page(response, outlet, content_type=content_type.decode("latin-1") or None)
 
@@ -506,6 +508,16 @@ class NewsSpider(Spider):
 
     def _outlet_of(self, response: Response) -> OutletConfig:
         return self.outlets[response.meta[OUTLET]]
+
+
+# Types a misconfigured server sends for any file: the body then says whether it is HTML.
+_GENERIC_TYPES = (b"", b"application/octet-stream", b"text/plain", b"binary/octet-stream")
+
+
+def _looks_like_html(content_type: bytes, body: bytes) -> bool:
+    """An HTML document served without a type or with a generic one."""
+    generic = content_type.split(b";")[0].strip().lower() in _GENERIC_TYPES
+    return generic and starts_like_html(body)
 
 
 def _redirected_home(response: Response) -> str | None:

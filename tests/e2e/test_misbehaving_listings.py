@@ -1,8 +1,8 @@
 """End to end: listings as broken as real sites make them, and a crawl that still ends well.
 
 - "Loops": a sitemap index that lists itself and a sub-index listing the index back (a common
-  sitemap-plugin mistake), and a feed and sitemap with a link whose port is no number between
-  good links.
+  sitemap-plugin mistake), a feed and sitemap with a link whose port is no number between good
+  links, and two articles served as a download and with no Content-Type.
 - "Feed host": a feed on a host of its own whose links all point to another host, not in the
   outlet's domains (FeedBurner-style): nothing to crawl, and the crawl must say why.
 - "Robots hang": a robots.txt that never answers in time. RFC 9309: unreachable means
@@ -78,6 +78,12 @@ def _loops_site(pages: list[SourcePage]) -> Site:
             "urlset", [base + paths[2], bad.replace("80x", "99999"), base + paths[3]]
         )
     )
+    # a misconfigured server: one article as a download, another with no type at all
+    for path, kind in ((paths[1], "application/octet-stream"), (paths[3], "")):
+        served = site.routes[path]
+        site.routes[path] = lambda request, served=served, kind=kind: Route(
+            served(request).body if callable(served) else served.body, kind
+        )
     return site
 
 

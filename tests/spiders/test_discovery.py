@@ -90,6 +90,45 @@ def test_a_guid_that_is_not_an_address_is_not_made_into_one() -> None:
     ]
 
 
+JSON_FEED = b"""{
+  "version": "https://jsonfeed.org/version/1.1",
+  "title": "News", "home_page_url": "https://news.example/",
+  "items": [
+    {"id": "1", "url": "https://news.example/2023/11/13/dissent-memo-gaza", "title": " Memo ",
+     "date_published": "2023-11-13T10:00:00Z", "date_modified": "2023-11-13T12:30:00+01:00"},
+    {"id": "2", "url": "/2023/11/14/second-story-here"},
+    {"id": "3", "external_url": "https://news.example/2023/11/15/linked-story", "title": "L",
+     "date_published": "not a date"},
+    {"id": "4", "content_text": "no link at all"}
+  ]
+}"""
+
+
+def test_reads_a_json_feed() -> None:
+    links = feed_links(JSON_FEED, "https://news.example/feed.json")
+    assert [link.url for link in links] == [
+        "https://news.example/2023/11/13/dissent-memo-gaza",
+        "https://news.example/2023/11/14/second-story-here",
+        "https://news.example/2023/11/15/linked-story",
+    ]
+    assert links[0].title == "Memo"
+    assert links[0].published_at == datetime(2023, 11, 13, 10, tzinfo=UTC)
+    assert links[0].modified_at == datetime(2023, 11, 13, 11, 30, tzinfo=UTC)
+    assert links[2].published_at is None
+
+
+def test_json_that_is_no_json_feed_says_so() -> None:
+    with pytest.raises(NotAFeed, match=r"JSON feed \(JSON, but not a JSON Feed\)"):
+        feed_links(b'{"items": []}', "https://news.example/api")
+
+
+def test_reads_a_feed_served_as_a_gzip_file() -> None:
+    links = feed_links(gzip.compress(RSS2), "https://news.example/feed.xml.gz")
+    assert len(links) == 2
+    with pytest.raises(NotAFeed, match="gzip file that cannot be read"):
+        feed_links(gzip.compress(RSS2)[:40], "https://news.example/feed.xml.gz")
+
+
 def test_rejects_html_as_feed() -> None:
     with pytest.raises(NotAFeed):
         parse_feed(b"<html><body><p>hello</p></body></html>", "https://news.example/")

@@ -7,12 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from scrapy import Request
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from spiders.discovery import Link
-from spiders.news import NewsSpider
+from spiders.news import NewsSpider, _looks_like_html
 from storage.repository import KnownArticle
 
 NOW = datetime.now(UTC)
@@ -171,7 +172,9 @@ def test_a_broken_feed_is_counted_with_its_reason(tmp_path: Path) -> None:
     assert parsed(spider, "https://news.example/feed", b"{not: xml}") == []
     stats = spider.crawler.stats
     assert stats.get_value("newsmon/outlet/N/errors") == 1
-    assert "not an RSS/Atom feed" in stats.get_value("newsmon/outlet/N/last_error")
+    assert "not an RSS/Atom or JSON feed (invalid JSON" in stats.get_value(
+        "newsmon/outlet/N/last_error"
+    )
 
 
 def test_a_feed_cut_off_mid_way_yields_its_entries_is_an_error_and_is_not_remembered(
@@ -297,3 +300,20 @@ def test_an_article_failed_after_the_fetch_log_let_it_through_is_logged_by_the_s
         "body larger than the page-size cap once decompressed",
     )
     assert spider.crawler.stats.get_value("newsmon/outlet/N/errors") == 1
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "html"),
+    [
+        (b"", b"<!DOCTYPE html><html><body>story</body></html>", True),
+        (b"application/octet-stream", b"\xef\xbb\xbf\n <!-- cms --> <html lang=en>", True),
+        (b"text/plain; charset=utf-8", b"<HTML><HEAD>", True),
+        (b"text/plain", b"Just a note, not a page.", False),
+        (b"application/pdf", b"<!DOCTYPE html>", False),  # a stated type is believed
+        (b"application/octet-stream", b"%PDF-1.7", False),
+    ],
+)
+def test_html_served_without_a_type_or_with_a_generic_one_is_read_as_html(
+    content_type: bytes, body: bytes, html: bool
+) -> None:
+    assert _looks_like_html(content_type, body) is html
