@@ -134,6 +134,8 @@ def outlet_counts(crawler: Crawler, outlets: list[str]) -> dict[str, OutletCount
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
     return str(value)
 
 

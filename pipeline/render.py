@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -17,10 +16,16 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 def print_crawl_summary(
-    rows: Sequence[tuple[str, CrawlRunOutlet]], errors: Sequence[FailedFetch]
+    rows: Sequence[tuple[str, CrawlRunOutlet]],
+    errors: Sequence[FailedFetch],
+    messages: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """The per-outlet counts, then the URLs the crawl never got (a retry that worked is no
-    error) and each outlet's other errors."""
+    """The per-outlet counts, then each outlet's errors that are no failed request (a feed
+    that is no feed, a listing without articles, robots.txt) and the URLs the crawl never got
+    (a retry that worked is no error).
+
+    ``messages``: each outlet's distinct error messages; without them, its last error.
+    """
     table = Table(title="Crawl summary", title_justify="left")
     columns = ("outlet", "discovered", "fetched", "new articles", "new versions", "unchanged")
     for column in (*columns, "errors"):
@@ -39,18 +44,26 @@ def print_crawl_summary(
         table.add_row(name, *(str(v) for v in values), style="red" if row.errors else None)
     table.add_row("total", *(str(v) for v in totals), style="bold")
     console.print(table)
-    lines = [
-        f"{failed.outlet or '?'}: {failed.url}: {failed.error}"
-        + (f" ({failed.attempts} attempts)" if failed.attempts > 1 else "")
-        for failed in errors[:20]
+    failed = [
+        (
+            fetch.url,
+            f"{fetch.outlet or '?'}: {fetch.url}: {fetch.error}"
+            + (f" ({fetch.attempts} attempts)" if fetch.attempts > 1 else ""),
+        )
+        for fetch in errors[:20]
     ]
-    listed = Counter(failed.outlet for failed in errors if not _is_robots(failed.url))
+    failed_urls = {fetch.url for fetch in errors}
+    explained: set[str] = set()
+    others = []
     for name, row in rows:
-        # an outlet with more errors than failed requests (a feed that is no feed, a page
-        # that is no article, robots.txt 5xx): its last error, unless listed already
-        shown = any(row.last_error and row.last_error in line for line in lines)
-        if row.errors > listed[name] and row.last_error and not shown:
-            lines.insert(0, f"{name}: {row.last_error}")
+        said = (messages or {}).get(name) or ([row.last_error] if row.last_error else [])
+        for message in said:
+            url = message.split(": ", 1)[0]
+            if url in failed_urls and not _is_robots(url):
+                continue  # a failed request: listed below, in the fetch log's words
+            others.append(f"{name}: {message}")
+            explained.add(url)  # a robots.txt failure: what it means, not only its status
+    lines = others + [line for url, line in failed if url not in explained]
     if lines:
         console.print("Errors:", style="bold red")
         for line in lines:

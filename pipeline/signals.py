@@ -86,3 +86,12 @@ def count_outlet_error(stats: StatsCollector | None, outlet: str | None, message
         return
     stats.inc_value(f"newsmon/outlet/{outlet}/errors")
     stats.set_value(f"newsmon/outlet/{outlet}/last_error", message)
+    # every distinct message, for the summary: a feed that is no feed must not be hidden by
+    # a failed article after it
+    key = f"newsmon/outlet/{outlet}/messages"
+    messages: list[str] = stats.get_value(key) or []
+    if message not in messages and len(messages) < MAX_OUTLET_MESSAGES:
+        stats.set_value(key, [*messages, message])
+
+
+MAX_OUTLET_MESSAGES = 20

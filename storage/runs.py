@@ -173,6 +173,17 @@ def run_summary(session: Session, run_id: int) -> list[tuple[str, CrawlRunOutlet
     return [(name, row) for name, row in rows]
 
 
+def outlet_messages(session: Session, run_id: int) -> dict[str, list[str]]:
+    """Each outlet's distinct error messages in the run (kept with its stats), in order."""
+    stats = session.scalar(select(CrawlRun.stats).where(CrawlRun.id == run_id)) or {}
+    prefix, suffix = "newsmon/outlet/", "/messages"
+    return {
+        key[len(prefix) : -len(suffix)]: [str(m) for m in value]
+        for key, value in stats.items()
+        if key.startswith(prefix) and key.endswith(suffix) and isinstance(value, list)
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class FailedFetch:
     """A URL the run never got: its last error and how many attempts failed."""

@@ -86,12 +86,16 @@ EXIT_INTERRUPTED = 130  # as a shell reports a process stopped by Ctrl-C
 
 def _print_run(url: str, run_id: int) -> str | None:
     """Print the run's summary; returns its status."""
-    from storage.runs import fetch_errors, run_status, run_summary
+    from storage.runs import fetch_errors, outlet_messages, run_status, run_summary
 
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
-            print_crawl_summary(run_summary(session, run_id), fetch_errors(session, run_id))
+            print_crawl_summary(
+                run_summary(session, run_id),
+                fetch_errors(session, run_id),
+                outlet_messages(session, run_id),
+            )
             return run_status(session, run_id)
     finally:
         engine.dispose()

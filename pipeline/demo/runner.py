@@ -15,7 +15,7 @@ from pipeline.demo.server import OutletServer
 from pipeline.render import console, print_crawl_summary
 from storage.db import make_engine, make_session_factory
 from storage.export import articles_per_outlet, recent_articles
-from storage.runs import fetch_errors, run_summary
+from storage.runs import fetch_errors, outlet_messages, run_summary
 
 
 def run_demo(database: Path, *, log_level: str = "WARNING") -> None:
@@ -53,7 +53,11 @@ def _report(url: str, run_id: int, database: Path) -> None:
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
-            print_crawl_summary(run_summary(session, run_id), fetch_errors(session, run_id))
+            print_crawl_summary(
+                run_summary(session, run_id),
+                fetch_errors(session, run_id),
+                outlet_messages(session, run_id),
+            )
             console.print("\nStored articles per outlet:")
             for name, count in articles_per_outlet(session):
                 console.print(f"  {name}: {count}", markup=False)

@@ -10,8 +10,8 @@ from scrapy.core.downloader import Slot
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from pipeline.extensions import PoliteThrottle
-from pipeline.signals import FetchRecord
+from pipeline.extensions import PoliteThrottle, _jsonable
+from pipeline.signals import MAX_OUTLET_MESSAGES, FetchRecord, count_outlet_error
 
 
 def test_a_fetch_record_row_holds_every_field() -> None:
@@ -41,3 +41,38 @@ def test_a_304_lets_the_delay_shrink_like_a_200_and_an_error_does_not(
     throttle._adjust_delay(slot, 0.02, response)
     assert (slot.delay == 2.0) is slows_down_only
     assert slot.delay <= 2.0
+
+
+def test_every_distinct_outlet_error_is_kept_for_the_summary_up_to_a_cap() -> None:
+    stats = get_crawler().stats
+    for n in [1, 2, 1, *range(3, 40)]:
+        count_outlet_error(stats, "A", f"https://a.example/listing-{n}: not a feed")
+    messages = stats.get_value("newsmon/outlet/A/messages")
+    assert messages[:3] == [f"https://a.example/listing-{n}: not a feed" for n in (1, 2, 3)]
+    assert len(messages) == MAX_OUTLET_MESSAGES
+    assert stats.get_value("newsmon/outlet/A/errors") == 40  # each counted, repeats too
+    assert _jsonable(messages) == messages  # stored with the run's stats as a list
+
+
+def test_a_runs_outlet_messages_are_read_back_from_its_stats(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from storage.db import make_engine, make_session_factory
+    from storage.migrate import upgrade_database
+    from storage.models import CrawlRun
+    from storage.runs import outlet_messages
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    stats = {
+        "newsmon/outlet/A/messages": ["x: not a feed", "y: not a sitemap"],
+        "newsmon/outlet/A/errors": 2,
+        "newsmon/outlet/B/last_error": "z",
+    }
+    with make_session_factory(engine).begin() as session:
+        run = CrawlRun(started_at=datetime.now(UTC), status="finished", stats=stats)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    with make_session_factory(engine)() as session:
+        assert outlet_messages(session, run_id) == {"A": ["x: not a feed", "y: not a sitemap"]}
+    engine.dispose()

@@ -35,3 +35,32 @@ def test_an_outlets_last_error_already_listed_is_not_repeated() -> None:
     text = summary([("B", outlet(1, last))], [retried])
     assert text.count("500 Internal Server Error") == 1
     assert "(3 attempts)" in text
+
+
+def test_every_listing_error_of_an_outlet_is_listed_once() -> None:
+    gone = FailedFetch("C", "https://c.example/2023/story", "404 Not Found", attempts=1)
+    messages = [
+        "https://c.example/feed.xml.gz: not an RSS/Atom feed (not well-formed)",
+        "https://c.example/sitemap.xml: not a sitemap: root element <html>",
+        "https://c.example/2023/story: HTTP 404",  # the spider's words for the failed request
+    ]
+    with console.capture() as captured:
+        print_crawl_summary([("C", outlet(3, messages[-1]))], [gone], {"C": messages})
+    text = captured.get()
+    assert f"C: {messages[0]}" in text
+    assert f"C: {messages[1]}" in text
+    assert text.count("https://c.example/2023/story") == 1  # in the fetch log's words only
+    assert "404 Not Found" in text
+
+
+def test_a_robots_txt_failure_is_explained_once() -> None:
+    refused = FailedFetch("D", "https://d.example/robots.txt", "500 Internal Server Error", 1)
+    said = (
+        "https://d.example/robots.txt: HTTP 500; the host is treated as disallowed for this "
+        "pass (RFC 9309)"
+    )
+    with console.capture() as captured:
+        print_crawl_summary([("D", outlet(1, said))], [refused], {"D": [said]})
+    text = captured.get()
+    assert text.count("https://d.example/robots.txt") == 1
+    assert "treated as disallowed" in text
