@@ -56,6 +56,16 @@ _PROMO_RE = re.compile(
     r"|\w@\w|(?<!\w)@\w|https?://",  # an e-mail address or a handle, not "Venue @ City"
     re.IGNORECASE,
 )
+# A call to sign up for a newsletter or alerts, as the line's opening imperative, offering
+# something to the reader ("Sign up for our …newsletter", "Never miss a story: subscribe …").
+# A report of people signing up ("residents can register for alerts") does not open so.
+_SIGNUP_RE = re.compile(
+    r"^\W*(?:(?:sign(?:ing)?[ -]?up|subscribe|register|join|get|want|love|enjoy|like)\b"
+    r"(?=.*\b(?:our|your|free)\b)|(?:never|don't|do not) miss\b)"
+    r"[^.!?]{0,100}?\b(?:newsletters?|briefings?|digests?|alerts?|inbox|e-?mails?)\b",
+    re.IGNORECASE,
+)
+_SIGNUP_MAX_WORDS = 40
 # Pointers to other articles inside the text: "Related: ...", "Read more: ...", "Also on x.com ...".
 _POINTER_RE = re.compile(
     r"^\s*(?:related(?: stories| articles| posts?)?|read (?:more|also|next)|see also|more"
@@ -124,6 +134,7 @@ def tidy(text: str, titles: list[str], link_labels: Collection[str] = ()) -> str
     text = drop_duplicate_lines(text)
     text = drop_title_lines(text, titles)
     text = drop_pointer_lines(text)
+    text = drop_signup_lines(text)
     return trim_edges(text)
 
 
@@ -246,6 +257,17 @@ def drop_title_lines(text: str, titles: list[str]) -> str:
         if _is_title(normalized(line), keys):
             return "\n".join(lines[:index] + lines[index + 1 :])
     return text
+
+
+def drop_signup_lines(text: str) -> str:
+    """Remove newsletter and alert sign-up calls inside the text ("Sign up for our Morning
+    Briefing newsletter …"): outlets rotate several, so a changed one would read as an edit
+    of every article, and none repeats often enough to be learned as the outlet's line."""
+    return "\n".join(line for line in text.splitlines() if not _is_signup(line))
+
+
+def _is_signup(line: str) -> bool:
+    return len(line.split()) <= _SIGNUP_MAX_WORDS and bool(_SIGNUP_RE.search(line))
 
 
 def drop_pointer_lines(text: str) -> str:

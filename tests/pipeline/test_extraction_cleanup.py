@@ -14,6 +14,7 @@ from pipeline.extraction.cleanup import (
     drop_duplicate_lines,
     drop_link_tail,
     drop_pointer_lines,
+    drop_signup_lines,
     drop_title_lines,
     normalized,
     trim_edges,
@@ -282,3 +283,28 @@ def test_has_words_stops_at_the_count() -> None:
     assert has_words("one two three", 3)
     assert not has_words("one two", 3)
     assert has_words("東京都", 3)  # each ideograph counts as a word
+
+
+SIGNUPS = [
+    "Sign up for our Morning Briefing newsletter and get the day's top stories in your inbox.",
+    "Never miss a story: subscribe to Breaking Alerts for instant updates on big news.",
+    "SIGN UP: Get our free Coronavirus newsletter",
+    "Join 50,000 readers who get our free email every morning.",
+]
+REPORTS = [
+    "The union urged members to sign up for text alerts about the strike, organisers said.",
+    "Residents can register for emergency alerts on the county website.",
+    "Join the protest, organisers wrote in an email to members.",
+    "The company said 2 million users had signed up for its newsletter service last year.",
+]
+
+
+@pytest.mark.parametrize("promo", SIGNUPS)
+def test_a_newsletter_sign_up_inside_the_text_is_dropped(promo: str) -> None:
+    text = f"{REPORTS[0]}\n{promo}\n{REPORTS[1]}"
+    assert drop_signup_lines(text) == f"{REPORTS[0]}\n{REPORTS[1]}"
+
+
+def test_sentences_reporting_sign_ups_are_kept() -> None:
+    text = "\n".join(REPORTS)
+    assert drop_signup_lines(text) == text
