@@ -10,7 +10,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from storage.models import Article, CrawlRunOutlet, Version
-    from storage.runs import FailedFetch
+    from storage.runs import FailedFetch, RunEvent
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -68,6 +68,16 @@ def print_crawl_summary(
         console.print("Errors:", style="bold red")
         for line in lines:
             console.print(f"  {line}", markup=False)
+
+
+def print_removals(events: Sequence[RunEvent]) -> None:
+    """The articles this crawl found removed from their sites, or back: a watchdog's news."""
+    if not events:
+        return
+    console.print("Removed from their sites, or back:", style="bold")
+    for event in events:
+        what = f"{event.kind}: {event.detail}" if event.detail else event.kind
+        console.print(f"  {event.outlet}: {event.article_id} {event.url} ({what})", markup=False)
 
 
 def _is_robots(url: str) -> bool:

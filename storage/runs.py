@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
+from storage.models import Article, ArticleEvent, CrawlRun, CrawlRunOutlet, Fetch, Outlet
 from storage.repository import get_or_create_outlet, url_owners
 
 
@@ -182,6 +182,41 @@ def outlet_messages(session: Session, run_id: int) -> dict[str, list[str]]:
         for key, value in stats.items()
         if key.startswith(prefix) and key.endswith(suffix) and isinstance(value, list)
     }
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """An article removed from its site, or back, as a run found it."""
+
+    outlet: str
+    article_id: int
+    url: str
+    kind: str  # "removed" | "reappeared"
+    detail: str | None
+
+
+def removals(session: Session, run_id: int, limit: int = 50) -> list[RunEvent]:
+    """The articles the run found gone (404/410, a redirect to the home page) or back, on
+    the run's outlets, in the order found: for a watchdog the news of the pass."""
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        return []
+    outlets = select(CrawlRunOutlet.outlet_id).where(CrawlRunOutlet.run_id == run_id)
+    query = (
+        select(Outlet.name, Article.id, Article.url, ArticleEvent.kind, ArticleEvent.detail)
+        .join(Article, Article.id == ArticleEvent.article_id)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .where(
+            ArticleEvent.kind.in_(("removed", "reappeared")),
+            ArticleEvent.at >= run.started_at,
+            Article.outlet_id.in_(outlets),
+        )
+        .order_by(ArticleEvent.at, ArticleEvent.id)
+        .limit(limit)
+    )
+    if run.finished_at is not None:
+        query = query.where(ArticleEvent.at <= run.finished_at)
+    return [RunEvent(*row) for row in session.execute(query)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from pipeline.cli.app import (
     display_url,
     log_level,
 )
-from pipeline.render import print_crawl_summary
+from pipeline.render import print_crawl_summary, print_removals
 from storage.db import make_engine, make_session_factory
 
 
@@ -86,7 +86,7 @@ EXIT_INTERRUPTED = 130  # as a shell reports a process stopped by Ctrl-C
 
 def _print_run(url: str, run_id: int) -> str | None:
     """Print the run's summary; returns its status."""
-    from storage.runs import fetch_errors, outlet_messages, run_status, run_summary
+    from storage.runs import fetch_errors, outlet_messages, removals, run_status, run_summary
 
     engine = make_engine(url)
     try:
@@ -96,6 +96,7 @@ def _print_run(url: str, run_id: int) -> str | None:
                 fetch_errors(session, run_id),
                 outlet_messages(session, run_id),
             )
+            print_removals(removals(session, run_id))
             return run_status(session, run_id)
     finally:
         engine.dispose()

@@ -313,6 +313,15 @@ def test_an_article_redirected_to_the_home_page_is_removed_then_reappears(  # ty
     assert followed == []
 
 
+def test_the_crawl_summary_lists_what_it_found_removed_and_back(history: History) -> None:
+    second, fourth = history.outputs[1], history.outputs[3]
+    assert "Removed from their sites, or back:" in second
+    assert f"{history.urls['gone']} (removed: HTTP 404)" in second
+    assert f"{history.urls['retired']} (removed: redirected to the outlet's home page" in second
+    assert "Removed from their sites" not in history.outputs[2]  # removed already: no news
+    assert f"{history.urls['gone']} (reappeared" in fourth
+
+
 def test_paywalled_response_is_a_failed_fetch_not_a_version(history: History, session) -> None:  # type: ignore[no-untyped-def]
     article = article_of(session, history.urls["paywall"])
     (event,) = article.events
