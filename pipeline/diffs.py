@@ -49,6 +49,7 @@ LABELS = (
     "removal",
     "moved",
     "minor",
+    "edited",
     "authors",
 )  # display order
 
@@ -59,8 +60,17 @@ _OP_NAMES = {
     diff_match_patch.DIFF_INSERT: "insert",
     diff_match_patch.DIFF_DELETE: "delete",
 }
+# A paragraph that opens as an update or correction note, in the languages newsrooms use most.
 _NOTE = re.compile(
-    r"^(?:updated?\b|editor'?s'? note\b|correction\s*:)", re.IGNORECASE | re.MULTILINE
+    r"^(?:updated?\b|editor'?s'? note\b|correction\s*:"
+    r"|(?:aktualisierung|korrektur|anmerkung der redaktion|nachtrag)\b"  # de
+    r"|(?:mise à jour|maj|note de la rédaction|rectificatif|correctif)\b"  # fr
+    r"|(?:actualización|corrección|nota del editor|nota de la redacción|fe de errores)\b"  # es
+    r"|(?:aggiornamento|correzione|nota della redazione)\b"  # it
+    r"|(?:atualização|correção|nota do editor|nota da redação)\b"  # pt
+    r"|(?:correctie|naschrift)\b"  # nl
+    r"|(?:追記|更新|訂正|更正|编者按|編者注)\s*[:：])",  # ja, zh
+    re.IGNORECASE | re.MULTILINE,
 )
 # A sentence ends at . ! ? before a space, at a CJK full stop (no space follows one), or at the
 # end of its paragraph.
@@ -206,6 +216,9 @@ def _summarise(old: VersionText, new: VersionText, text_ops: list[Op]) -> Change
         and max(added, removed) <= MAX_MINOR_WORDS
         and all(_is_typo_level(h) for h in hunks)
     )
+    text_labels = ("correction", "update", "removal", "moved", "minor")
+    # words changed that no rule above names: say so, rather than "none" (no change)
+    flags["edited"] = bool(hunks) and not any(flags[label] for label in text_labels)
     labels = tuple(label for label in LABELS if flags[label])
     return ChangeSummary(added, removed, title_changed, authors_changed, labels)
 

@@ -121,7 +121,7 @@ def test_name_replacing_a_common_noun_is_a_correction() -> None:
 
 def test_reworded_sentence_start_is_not_taken_for_a_name() -> None:
     new = version(STORM.replace("Schools across", "All schools across"), STORM_TITLE, ("Staff",))
-    assert summarise_change(STORM_V1, new).labels == ()
+    assert summarise_change(STORM_V1, new).labels == ("edited",)  # not a correction
 
 
 def test_appended_update_paragraph_is_an_update() -> None:
@@ -192,7 +192,26 @@ def test_typo_or_punctuation_fix_is_minor_only(old: str, new: str) -> None:
 
 def test_one_word_swapped_for_a_different_word_is_not_minor() -> None:
     new = version(TITAN.replace("vast plains", "huge plains"))
-    assert summarise_change(BASE, new).labels == ()
+    assert summarise_change(BASE, new).labels == ("edited",)
+
+
+def test_a_change_no_rule_names_is_labelled_edited_never_left_without_label() -> None:
+    inserted = version(STORM.replace("killed 12 people", "killed 12 people and injured 40"),
+                       STORM_TITLE, ("Staff",))  # fmt: skip
+    assert summarise_change(STORM_V1, inserted).labels == ("edited",)
+    retitled = version(TITAN, title="Titan mapped")
+    assert summarise_change(BASE, retitled).labels == ("headline",)  # the text is the same
+
+
+@pytest.mark.parametrize(
+    "note",
+    ["Aktualisierung: Die Polizei hat inzwischen zwei Verdächtige festgenommen.",
+     "Mise à jour : la préfecture a confirmé le bilan dans la soirée.",
+     "追記：警察は二人の容疑者を逮捕した。"],
+)  # fmt: skip
+def test_an_update_note_in_another_language_is_an_update(note: str) -> None:
+    new = version(note + "\n\n" + TITAN)
+    assert "update" in summarise_change(BASE, new).labels
 
 
 def test_changed_byline_is_labelled_authors() -> None:
