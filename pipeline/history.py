@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pipeline.diffs import VersionText, summarise_change
 from pipeline.features import PreparedFeatures
@@ -29,6 +30,7 @@ from storage.repository import (
     find_article,
     first_texts_since,
     mark_removed,
+    move_article_url,
     record_check,
     replace_first_text,
     stored_times,
@@ -85,6 +87,8 @@ def record_page(
         if features is not None:
             store_features(session, [(article.id, features)], new=True)
         return Outcome("new-article", article.id, 1)
+    if _moved(article.url, snapshot):
+        move_article_url(session, article, snapshot.url, snapshot.fetched_at)
     stored_text = comparable_text(article.text, repeated_lines)
     previous = Content(article.title, stored_text, tuple(article.authors or ()))
     times = stored_times(session, article.id, candidate.hash)
@@ -99,6 +103,14 @@ def record_page(
         add_event(session, article.id, verdict.kind, verdict.reason, snapshot.fetched_at)
     _checked(session, article, snapshot, schedule, changed=False)
     return Outcome(verdict.kind, article.id, reason=verdict.reason)
+
+
+def _moved(stored_url: str, snapshot: ArticleSnapshot) -> bool:
+    """The page, fetched from the article's stored URL, now names another URL its own: a
+    slug changed with a redirect, or a new declared canonical. Never the outlet's home page."""
+    if snapshot.url == stored_url or stored_url not in snapshot.aliases:
+        return False
+    return urlsplit(snapshot.url).path not in ("", "/")
 
 
 def record_pages(

@@ -398,6 +398,31 @@ def add_aliases(session: Session, article: Article, urls: Iterable[str]) -> None
             session.add(ArticleUrl(article_id=article.id, url=url, kind="alias"))
 
 
+def move_article_url(session: Session, article: Article, url: str, at: datetime) -> bool:
+    """Make ``url`` the article's URL, its old one an alias, and record a "moved" event.
+
+    For a slug changed with a redirect (or a new canonical the page declares): the article
+    stays one, under the URL its publisher now gives. Not done when ``url`` belongs to another
+    article. Returns whether it moved.
+    """
+    if not url or url == article.url:
+        return False
+    owner = session.scalar(select(ArticleUrl).where(ArticleUrl.url == url))
+    if owner is not None and owner.article_id != article.id:
+        return False
+    if owner is None and session.scalar(select(Article.id).where(Article.url == url)):
+        return False
+    old = article.url
+    if owner is not None:
+        session.delete(owner)
+        session.flush()  # the alias row goes before the URL is the article's own
+    article.url = url
+    session.flush()
+    session.add(ArticleUrl(article_id=article.id, url=old, kind="alias"))
+    add_event(session, article.id, "moved", f"{old} -> {url}", at)
+    return True
+
+
 def stored_times(session: Session, article_id: int, content_hash: str) -> int:
     """How many versions of the article already have this content."""
     return (

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from pipeline.demo.server import OutletServer, RequestInfo, Route
 from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site
 from storage.db import make_engine, make_session_factory
-from storage.models import Article, ArticleEvent, Fetch
+from storage.models import Article, ArticleEvent, ArticleUrl, Fetch
 from tests.e2e.test_crawl import crawl_env
 from tests.outlets import _Bench, write_outlet_config
 
@@ -38,12 +38,14 @@ SOURCES = {
     "headline": "7a457a4f", "correction": "c467d507", "update": "961bd85c",
     "removal": "7de52419", "minor": "c7e39ac4", "boilerplate": "92101975",
     "etag": "0d461229", "flipflop": "70cb2d5b", "gone": "5a822960", "paywall": "624fcd90",
-    "static": "c7e39ac4", "retired": "0dd13570",
+    "static": "c7e39ac4", "retired": "0dd13570", "slug": "0e014df6",
 }  # fmt: skip
 EXPECTED_VERSIONS = {
     "headline": 2, "correction": 2, "update": 2, "removal": 2, "minor": 2, "boilerplate": 1,
-    "etag": 1, "flipflop": 4, "gone": 1, "paywall": 1, "static": 1, "retired": 1,
+    "etag": 1, "flipflop": 4, "gone": 1, "paywall": 1, "static": 1, "retired": 1, "slug": 1,
 }  # fmt: skip
+# A slug changed with the headline: from phase 2 the old URL redirects (301) to this one.
+NEW_SLUG = "/2026/12/slug-story-renamed-after-the-rewrite.html"
 # How outlets retire an article: a redirect to the home page, whose own Last-Modified is older
 # than the article's (so a conditional request carried along would be answered 304).
 RETIRED_SINCE = "Mon, 30 Nov 2026 08:00:00 GMT"
@@ -156,6 +158,17 @@ class Evolving:
     home_requests: list[dict[str, str]] = field(default_factory=list)
 
 
+def renamed_route(original: Callable[[RequestInfo], Route], old_path: str):  # type: ignore[no-untyped-def]
+    """The page under its new slug: the same article, its canonical and og:url the new URL."""
+
+    def handler(request: RequestInfo) -> Route:
+        route = original(request)
+        body = route.body.replace(old_path.encode(), NEW_SLUG.encode())
+        return Route(body, route.content_type)
+
+    return handler
+
+
 def home_route(original: Callable[[RequestInfo], Route], state: Evolving):  # type: ignore[no-untyped-def]
     def handler(request: RequestInfo) -> Route:
         state.home_requests.append(request.headers)
@@ -171,6 +184,8 @@ def evolving_route(kind: str, original: Callable[[RequestInfo], Route], state: E
             return Route(b"<html><body><h1>Not found</h1></body></html>", status=404)
         if kind == "retired" and state.phase in (2, 3):
             return Route(b"", status=302, headers={"Location": "/"})
+        if kind == "slug" and state.phase >= 2:
+            return Route(b"", status=301, headers={"Location": NEW_SLUG})
         route = original(request)
         if kind == "retired":
             return Route(route.body, route.content_type, headers={"Last-Modified": RETIRED_SINCE})
@@ -212,6 +227,8 @@ def history(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     }
     site = build_site(OUTLET, ADDRESS, list(pages.values()), SiteOptions(rss=True))
     state = Evolving()
+    slug = pages["slug"].path
+    site.routes[NEW_SLUG] = renamed_route(site.routes[slug], slug)  # type: ignore[arg-type]
     for kind, page in pages.items():
         site.routes[page.path] = evolving_route(kind, site.routes[page.path], state)  # type: ignore[arg-type]
     site.routes["/"] = home_route(site.routes["/"], state)  # type: ignore[arg-type]
@@ -236,7 +253,10 @@ def history(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def article_of(session, url: str) -> Article:  # type: ignore[no-untyped-def]
-    article = session.scalar(select(Article).where(Article.url == url))
+    """The article first stored under ``url`` (its URL then, an alias if it moved since)."""
+    article = session.scalar(select(Article).where(Article.url == url)) or session.scalar(
+        select(Article).join(ArticleUrl).where(ArticleUrl.url == url)
+    )
     assert article is not None, url
     return article
 
@@ -320,6 +340,17 @@ def test_the_crawl_summary_lists_what_it_found_removed_and_back(history: History
     assert f"{history.urls['retired']} (removed: redirected to the outlet's home page" in second
     assert "Removed from their sites" not in history.outputs[2]  # removed already: no news
     assert f"{history.urls['gone']} (reappeared" in fourth
+
+
+def test_a_slug_changed_with_a_redirect_moves_the_article_to_its_new_url(  # type: ignore[no-untyped-def]
+    history: History, session
+) -> None:
+    old = history.urls["slug"]
+    article = article_of(session, old)
+    assert article.url == old.rsplit("/2026/", 1)[0] + NEW_SLUG
+    assert [(e.kind, e.detail) for e in article.events] == [("moved", f"{old} -> {article.url}")]
+    assert old in {alias.url for alias in article.urls}
+    assert len(article.versions) == 1
 
 
 def test_paywalled_response_is_a_failed_fetch_not_a_version(history: History, session) -> None:  # type: ignore[no-untyped-def]
