@@ -230,10 +230,19 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     reader.only_keys(data, "", sections)
     database = reader.table(data, "database")
     reader.only_keys(database, "database", {"url"})
+    database_url = reader.optional(database, "database", "url", str)
+    if database_url is not None:
+        # here, not at the top: the extraction workers import this module, never SQLAlchemy
+        from storage.db import DatabaseUrlError, checked_url
+
+        try:
+            checked_url(database_url)
+        except DatabaseUrlError as exc:
+            raise ConfigError(path, "database.url", str(exc)) from None
     outlets = _parse_outlets(reader, data.get("outlets", []))
     return Config(
         path=path,
-        database_url=reader.optional(database, "database", "url", str),
+        database_url=database_url,
         crawl=_parse_flat(reader, reader.table(data, "crawl"), "crawl", CrawlConfig),
         versions=_parse_versions(reader, reader.table(data, "versions")),
         run=_parse_flat(reader, reader.table(data, "run"), "run", RunConfig),

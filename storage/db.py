@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,8 +15,8 @@ class DatabaseUrlError(ValueError):
     """The database URL cannot be used (a user error)."""
 
 
-def normalise_url(url: str) -> str:
-    """Validate ``url``, use psycopg 3 for plain ``postgresql://`` and create SQLite's folder."""
+def checked_url(url: str) -> URL:
+    """``url`` parsed, if newsmon can store its data there (no side effects: config checks)."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -29,6 +29,12 @@ def normalise_url(url: str) -> str:
             f"unsupported database {backend!r} in {parsed.render_as_string(hide_password=True)}:"
             " newsmon stores its data in SQLite or PostgreSQL"
         )
+    return parsed
+
+
+def normalise_url(url: str) -> str:
+    """Validate ``url``, use psycopg 3 for plain ``postgresql://`` and create SQLite's folder."""
+    parsed = checked_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     return parsed.render_as_string(hide_password=False)

@@ -117,6 +117,8 @@ def test_missing_file_uses_defaults_only_when_allowed(tmp_path: Path) -> None:
         ('[[outlets]]\nfeeds = ["https://a.example/rss"]\n', "outlets[0].name", "missing"),
         ("[versions]\nschedule = [['3h']]\n", "versions.schedule[0]", "expected a pair"),
         ("[database]\nurl = 5\n", "database.url", "expected a string"),
+        ("[database]\nurl = 'postgres//foo'\n", "database.url", "invalid database URL"),
+        ("[database]\nurl = 'mysql://u@h/db'\n", "database.url", "unsupported database"),
         ("crawl = 3\n", "crawl", "expected a table"),
         ("[crawl\n", None, "invalid TOML"),
         (
