@@ -137,6 +137,14 @@ class OutletConfig:
     interval: timedelta | None = None
     delay: timedelta | None = None
     extract: ExtractRules | None = None
+    robots_sitemaps: bool | None = None  # None: only when no feed or sitemap is configured
+
+    @property
+    def reads_robots_sitemaps(self) -> bool:
+        """Whether the sitemaps named in the outlet's robots.txt (``Sitemap:``) are read."""
+        if self.robots_sitemaps is not None:
+            return self.robots_sitemaps
+        return not self.feeds and not self.sitemaps
 
     @property
     def start_urls(self) -> tuple[str, ...]:
@@ -351,7 +359,7 @@ def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
     outlets: list[OutletConfig] = []
     allowed = {
         "name", "feeds", "sitemaps", "sections", "articles", "domains", "interval", "delay",
-        "extract",
+        "extract", "robots_sitemaps",
     }  # fmt: skip
     for index, row in enumerate(rows):
         key = f"outlets[{index}]"
@@ -364,7 +372,7 @@ def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
         seen.add(name.casefold())
         urls = {
             kind: reader.urls(row.get(kind, []), f"{key}.{kind}")
-            for kind in allowed - {"name", "domains", "interval", "delay", "extract"}
+            for kind in ("feeds", "sitemaps", "sections", "articles")
         }
         if not any(urls.values()):
             raise ConfigError(
@@ -392,6 +400,7 @@ def _parse_outlets(reader: _Reader, value: Any) -> tuple[OutletConfig, ...]:
                 interval=reader.optional_duration(row, f"{key}.interval", "interval"),
                 delay=reader.optional_duration(row, f"{key}.delay", "delay"),
                 extract=_parse_extract(reader, row.get("extract"), f"{key}.extract"),
+                robots_sitemaps=reader.optional(row, key, "robots_sitemaps", bool),
             )
         )
     return tuple(outlets)

@@ -30,7 +30,7 @@ from pipeline.signals import (
     extraction_expected,
     fetch_recorded,
 )
-from pipeline.urls import article_url, canonicalize_url, host_in_domains, host_of
+from pipeline.urls import absolute_url, article_url, canonicalize_url, host_in_domains, host_of
 from spiders.discovery import (
     Link,
     NotAFeed,
@@ -94,6 +94,7 @@ class NewsSpider(Spider):
         # Feeds and sitemaps are parsed in a thread of their own: feedparser takes about half
         # a millisecond an entry, and a few large feeds held the reactor for a second at the
         # start of a crawl, with no page downloading and the extraction workers idle.
+        crawler.signals.connect(spider._robots_sitemaps, signal=signals.robots_parsed)
         spider.listing_parser = ThreadPoolExecutor(1, thread_name_prefix="newsmon-listings")
         crawler.signals.connect(spider.listing_parser.shutdown, signal=signals.spider_closed)
         return spider
@@ -155,6 +156,22 @@ class NewsSpider(Spider):
         for child in self.listings[url].children:
             if (request := self._child_sitemap(child, outlet)) is not None:
                 yield request
+
+    def _robots_sitemaps(self, robotparser: Any, request: Request) -> None:
+        """Read the sitemaps an outlet's robots.txt names (``Sitemap:`` lines, where most news
+        sites announce their news sitemap), for an outlet configured without feed or sitemap
+        (or with ``robots_sitemaps = true``); only those on the outlet's domains."""
+        outlet = self.outlets.get(request.meta.get(OUTLET, ""))
+        if outlet is None or not outlet.reads_robots_sitemaps or self.crawler.engine is None:
+            return
+        named = getattr(getattr(robotparser, "rp", None), "sitemaps", ())  # Protego's parser
+        for url in named:
+            url = absolute_url(request.url, url)
+            if url is None or not outlet.owns_host(host_of(url)):
+                continue
+            if (sitemap := self._child_sitemap(url, outlet)) is not None:
+                self.crawler.stats.inc_value("newsmon/sitemaps_from_robots")
+                self.crawler.engine.crawl(sitemap)
 
     def _child_sitemap(self, url: str, outlet: OutletConfig) -> Request | None:
         """The request for a sitemap an index lists, unless this pass has asked for it already."""
