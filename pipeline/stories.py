@@ -76,6 +76,13 @@ def sync_configured(
         story = existing.get(config.name) or session.scalar(
             select(Story).where(Story.name == config.name)
         )
+        if story is not None and story.kind == "auto":
+            # a configured story named like an automatic one (a user promoting it): the
+            # automatic story keeps its cluster under another name, and comes back to view
+            # when the configured one is removed
+            story.name = _free_name(session, f"{config.name} (automatic)")
+            session.flush()
+            story = None
         if story is None:
             story = Story(name=config.name, query=config.query, kind="configured")
             session.add(story)
@@ -89,6 +96,15 @@ def sync_configured(
             changed.append(rule)
     session.flush()
     return rules, changed
+
+
+def _free_name(session: Session, name: str) -> str:
+    """``name``, or ``name 2``, ``name 3``…: the first no story has."""
+    candidate, number = name, 1
+    while session.scalar(select(Story.id).where(Story.name == candidate)) is not None:
+        number += 1
+        candidate = f"{name} {number}"
+    return candidate
 
 
 def _rule(story_id: int, config: StoryConfig) -> StoryRule:

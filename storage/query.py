@@ -129,7 +129,7 @@ def word_spans(text: str) -> list[tuple[str, int, int]]:
 # ---------------------------------------------------------------------------------------------
 # Lexer and parser.
 
-_QUOTES = '"“”„'
+_QUOTES = '"“”„«»‹›'  # English, German and French quotation marks
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _STARTERS = frozenset({"TERM", "(", "NOT"})
 _BARE_WORD_ENDS = frozenset("()" + _QUOTES)

@@ -423,6 +423,19 @@ def move_article_url(session: Session, article: Article, url: str, at: datetime)
     return True
 
 
+def merged_into(session: Session, article_id: int) -> int | None:
+    """The article a deleted one was merged into (its "merged" event names it), or None."""
+    return session.scalar(
+        select(ArticleEvent.article_id)
+        .where(
+            ArticleEvent.kind == "merged",
+            ArticleEvent.detail.like(f"article {article_id} (%"),
+        )
+        .order_by(ArticleEvent.id.desc())
+        .limit(1)
+    )
+
+
 def stored_times(session: Session, article_id: int, content_hash: str) -> int:
     """How many versions of the article already have this content."""
     return (

@@ -169,7 +169,7 @@ def search_articles(
         outlets: outlet names, case-insensitive; empty means all outlets.
         story: a story name, case-insensitive.
         since: earliest publication time (inclusive; first-seen time when unknown).
-        until: latest publication time (exclusive).
+        until: latest publication time (inclusive, as ``[[stories]] until``).
         limit: maximum number of hits.
 
     Returns:
@@ -268,7 +268,7 @@ def _filters(
     if since is not None:
         conditions.append(published >= since)
     if until is not None:
-        conditions.append(published < until)
+        conditions.append(published <= until)
     return conditions
 
 

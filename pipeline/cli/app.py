@@ -169,7 +169,7 @@ def parse_date(value: str | None, option: str, *, end_of_day: bool = False) -> d
     except ValueError:
         raise UserError(f"{option}: not a date: {value!r} (use YYYY-MM-DD)") from None
     if end_of_day and len(value) <= 10:
-        parsed = parsed.replace(hour=23, minute=59, second=59)
+        parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999999)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

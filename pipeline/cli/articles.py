@@ -16,7 +16,7 @@ from pipeline.cli.app import (
     parse_date,
 )
 from pipeline.render import print_article, print_search_hits, print_versions
-from pipeline.urls import canonicalize_url
+from pipeline.urls import article_url, canonicalize_url
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -167,11 +167,20 @@ def diff(
 
 
 def find_article_or_fail(session: Session, ref: str) -> Article:
-    from storage.repository import resolve_article
+    """The article an id or any of its URLs names: URL variants (tracking parameters, AMP and
+    mobile pages) as the crawler maps them, and the id of an article merged into another."""
+    from storage.repository import merged_into, resolve_article
 
     article = resolve_article(session, ref)
     if article is None and "://" in ref:
-        article = resolve_article(session, canonicalize_url(ref))
+        article = resolve_article(session, canonicalize_url(ref)) or resolve_article(
+            session, article_url(ref)
+        )
+    if article is None and ref.strip().isdigit():
+        survivor = merged_into(session, int(ref))
+        if survivor is not None:
+            click.echo(f"article {ref.strip()} was merged into article {survivor}", err=True)
+            article = resolve_article(session, str(survivor))
     if article is None:
         raise UserError(f"no article {ref!r} (give an id or a URL; try `newsmon search`)")
     return article

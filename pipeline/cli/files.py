@@ -64,9 +64,11 @@ def _open_output(path: Path) -> IO[str]:
         raise UserError(f"--output: cannot write to {folder}: {problem}") from None
 
 
+# New columns go at the end: spreadsheets and scripts may read the columns by position.
 CSV_COLUMNS = ["id", "outlet", "url", "title", "authors", "published_at", "first_seen_at",
                "last_checked_at", "language", "aliases", "removed_at", "duplicate_of", "stories",
-               "versions", "text"]  # fmt: skip
+               "versions", "text", "canonical_url", "authors_json", "stories_json",
+               "latest_labels"]  # fmt: skip
 
 
 def _write_records(records: Iterator[dict[str, Any]], fmt: str, stream: IO[str]) -> int:
@@ -87,6 +89,10 @@ def _write_records(records: Iterator[dict[str, Any]], fmt: str, stream: IO[str])
             stories="; ".join(record["stories"]),
             versions=len(versions),
             text=versions[-1]["text"] if versions else "",
+            # the same lists, unambiguous: story names are headlines, often with a ";"
+            authors_json=json.dumps(record["authors"], ensure_ascii=False),
+            stories_json=json.dumps(record["stories"], ensure_ascii=False),
+            latest_labels=", ".join(versions[-1]["labels"]) if versions else "",
         )
         writer.writerow(row)
         count += 1

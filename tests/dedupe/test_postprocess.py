@@ -166,6 +166,24 @@ def test_configured_stories_follow_their_query_and_limits(sessions: Sessions) ->
         assert s.scalar(select(Story).where(Story.name == "Ellison")) is None  # unconfigured
 
 
+def test_a_configured_story_named_like_an_automatic_one_leaves_it_whole(
+    sessions: Sessions,
+) -> None:
+    with sessions.begin() as s:
+        store(s, "County", "https://c/1", texts.OWN_HARLOW_1_TITLE, texts.OWN_HARLOW_1,
+              published=T0 + 5 * HOUR)  # fmt: skip
+    wire_and_coverage(sessions)
+    run(sessions)
+    automatic = story_members(sessions)[texts.WIRE_TITLE]
+    promoted = StoryConfig(texts.WIRE_TITLE, '"block by block"')  # a user copies its name
+    run(sessions, promoted)
+    members = story_members(sessions)
+    assert members[f"{texts.WIRE_TITLE} (automatic)"] == automatic  # renamed, not taken over
+    assert texts.WIRE_TITLE in members
+    run(sessions)  # the configured story removed again: the automatic one is still there
+    assert story_members(sessions) == {f"{texts.WIRE_TITLE} (automatic)": automatic}
+
+
 def test_a_failing_job_is_recorded_not_raised(
     sessions: Sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:

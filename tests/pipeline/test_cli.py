@@ -210,6 +210,26 @@ def test_export_csv_has_one_row_per_article(db: str) -> None:
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [row["title"] for row in rows][1] == "Café owners protest rent"
     assert rows[0]["versions"] == "1"
+    assert list(rows[0])[:15] == [
+        "id",
+        "outlet",
+        "url",
+        "title",
+        "authors",
+        "published_at",
+        "first_seen_at",
+        "last_checked_at",
+        "language",
+        "aliases",
+        "removed_at",
+        "duplicate_of",
+        "stories",
+        "versions",
+        "text",
+    ]  # fmt: skip  (the first columns keep their places)
+    assert rows[0]["canonical_url"] == "https://news.example/1"
+    assert json.loads(rows[0]["authors_json"]) == ["Jane Doe"]
+    assert json.loads(rows[0]["stories_json"]) == []
 
 
 def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path) -> None:
@@ -334,3 +354,35 @@ def test_diff_shows_the_changed_byline(db: str) -> None:
     code, out, _ = run("--db", db, "diff", "1")
     assert code == 0
     assert "Byline: - Jane Doe / + John Roe" in out.splitlines()
+
+
+def test_until_with_a_time_includes_an_article_published_exactly_then(db: str) -> None:
+    code, out, _ = run("--db", db, "search", "memo", "--until", "2023-11-13T10:00:00Z", "--json")
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [1]
+    _, out, _ = run("--db", db, "search", "memo", "--until", "2023-11-13T09:59:59Z", "--json")
+    assert out == ""
+
+
+def test_french_quotation_marks_make_a_phrase(db: str) -> None:
+    assert json.loads(run("--db", db, "search", "«dissent memo»", "--json")[1])["id"] == 1
+    assert run("--db", db, "search", "«memo dissent»", "--json")[1] == ""  # not the phrase
+
+
+def test_show_finds_an_article_by_its_amp_url(db: str) -> None:
+    code, out, _ = run("--db", db, "show", "https://news.example/1?amp=1", "--json")
+    assert code == 0
+    assert json.loads(out)["id"] == 1
+
+
+def test_show_of_a_merged_article_shows_the_article_it_was_merged_into(db: str) -> None:
+    from storage.merge import merge_articles
+
+    engine = make_engine(db)
+    with make_session_factory(engine).begin() as session:
+        merge_articles(session, 1, 2, datetime(2023, 11, 14, tzinfo=UTC))
+    engine.dispose()
+    code, out, err = run("--db", db, "show", "2", "--json")
+    assert code == 0
+    assert json.loads(out)["id"] == 1
+    assert err == "article 2 was merged into article 1\n"

@@ -194,7 +194,9 @@ def test_since_and_until_use_first_seen_when_publication_is_unknown(db_session: 
     db_session.flush()
 
     assert ids(db_session, "gaza", since=datetime(2024, 5, 15, tzinfo=UTC)) == {june, undated}
-    assert ids(db_session, "gaza", until=datetime(2024, 6, 1, tzinfo=UTC)) == {may}
+    assert ids(db_session, "gaza", until=datetime(2024, 5, 31, tzinfo=UTC)) == {may}
+    # inclusive, as a story's ``until``: published exactly then is in
+    assert ids(db_session, "gaza", until=datetime(2024, 6, 1, tzinfo=UTC)) == {may, june}
     window = {"since": datetime(2024, 6, 1, tzinfo=UTC), "until": datetime(2024, 6, 2, tzinfo=UTC)}
     assert ids(db_session, "gaza", **window) == {june}
 
