@@ -23,11 +23,12 @@ def print_story_list(reports: Sequence[StoryReport]) -> None:
         )
         return
     table = Table(title="Stories", title_justify="left")
-    for column in ("story", "kind", "outlets", "articles", "first"):
-        table.add_column(column, justify="right" if column == "articles" else "left")
+    for column in ("id", "story", "kind", "outlets", "articles", "first"):
+        table.add_column(column, justify="right" if column in ("id", "articles") else "left")
     for report in reports:
         first = report.articles[0] if report.articles else None
         table.add_row(
+            str(report.id),  # what `stories ID` and `search --story ID` take
             escape(report.name),
             report.kind,
             f"{len(report.outlets)}: {escape(', '.join(report.outlets))}",

@@ -63,7 +63,9 @@ class UnknownNameError(LookupError):
 
     def __init__(self, kind: str, name: str, known: Sequence[str]) -> None:
         self.kind, self.name, self.known = kind, name, list(known)
-        listed = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "") or "none yet"
+        # story names are headlines, commas and all: quoted
+        shown = [repr(n) if kind == "story" else n for n in known[:20]]
+        listed = ", ".join(shown) + (", ..." if len(known) > 20 else "") or "none yet"
         super().__init__(f"no {kind} named {name!r} (known: {listed})")
 
 
@@ -261,7 +263,7 @@ def _filters(
         outlet_ids = _ids_by_name(session, Outlet.id, Outlet.name, outlets, "outlet")
         conditions.append(Article.outlet_id.in_(outlet_ids))
     if story is not None:
-        story_ids = _ids_by_name(session, Story.id, Story.name, [story], "story")
+        story_ids = _ids_by_name(session, Story.id, Story.name, [story], "story", by_id=True)
         members = select(ArticleStory.article_id).where(ArticleStory.story_id.in_(story_ids))
         conditions.append(Article.id.in_(members))
     published = func.coalesce(Article.published_at, Article.first_seen_at)
@@ -273,19 +275,31 @@ def _filters(
 
 
 def _ids_by_name(
-    session: Session, id_column: Any, name_column: Any, names: Sequence[str], kind: str
+    session: Session,
+    id_column: Any,
+    name_column: Any,
+    names: Sequence[str],
+    kind: str,
+    *,
+    by_id: bool = False,
 ) -> list[int]:
-    """Ids whose name is one of ``names``, ignoring case; every name must exist.
+    """Ids whose name is one of ``names``, ignoring case; every name must exist. ``by_id``: a
+    number that is no name is taken as the id (story names are long headlines).
 
     Compared in Python: SQLite's ``lower()`` knows only ASCII, and outlets and stories are few.
     """
-    known = {name.casefold(): (row_id, name) for row_id, name in session.execute(
-        select(id_column, name_column)
-    )}  # fmt: skip
+    rows = session.execute(select(id_column, name_column)).all()
+    known = {name.casefold(): (row_id, name) for row_id, name in rows}
+    ids = {str(row_id) for row_id, _ in rows} if by_id else set()
+    found = []
     for name in names:
-        if name.casefold() not in known:
+        if name.casefold() in known:
+            found.append(known[name.casefold()][0])
+        elif name.strip() in ids:
+            found.append(int(name.strip()))
+        else:
             raise UnknownNameError(kind, name, sorted(n for _, n in known.values()))
-    return [known[name.casefold()][0] for name in names]
+    return found
 
 
 def _execute(session: Session, statement: Select[Any]) -> Sequence[Any]:

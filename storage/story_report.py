@@ -50,6 +50,7 @@ class StoryReport:
     def to_json(self) -> dict[str, Any]:
         first = self.articles[0] if self.articles else None
         return {
+            "id": self.id,
             "name": self.name,
             "kind": self.kind,
             "query": self.query,

@@ -386,3 +386,24 @@ def test_show_of_a_merged_article_shows_the_article_it_was_merged_into(db: str) 
     assert code == 0
     assert json.loads(out)["id"] == 1
     assert err == "article 2 was merged into article 1\n"
+
+
+def test_a_story_is_shown_with_its_id_and_searched_by_it(db: str) -> None:
+    from storage.models import ArticleStory, Story
+
+    engine = make_engine(db)
+    with make_session_factory(engine).begin() as session:
+        story = Story(name="Memo, ceasefire; and reactions", kind="auto")
+        session.add(story)
+        session.flush()
+        session.add(ArticleStory(article_id=1, story_id=story.id))
+        story_id = story.id
+    engine.dispose()
+    listed = json.loads(run("--db", db, "stories", "--json")[1])
+    assert [(s["id"], s["name"]) for s in listed] == [(story_id, "Memo, ceasefire; and reactions")]
+    code, out, _ = run("--db", db, "search", "memo", "--story", str(story_id), "--json")
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [1]
+    code, _, err = run("--db", db, "search", "memo", "--story", "Nope")
+    assert code == 2
+    assert "(known: 'Memo, ceasefire; and reactions')" in err
