@@ -90,9 +90,11 @@ def print_search_hits(hits: Sequence[Any]) -> None:
         return
     for hit in hits:
         date = hit.published_at.date().isoformat() if hit.published_at else "undated"
+        removed = getattr(hit, "removed_at", None)
+        gone = f"  [red](removed {removed:%Y-%m-%d})[/red]" if removed else ""
         console.print(
             f"[bold]{hit.article_id:>5}[/bold]  {date}  [cyan]{_escape(hit.outlet)}[/cyan]"
-            f"  {_escape(hit.title)}"
+            f"  {_escape(hit.title)}{gone}"
         )
         console.print(f"       {hit.url}", style="dim", markup=False)
         if hit.snippet:

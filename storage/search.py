@@ -78,6 +78,7 @@ class SearchHit:
     published_at: datetime | None
     snippet: str
     score: float
+    removed_at: datetime | None = None  # gone from its site since (the text is still here)
 
 
 def index_article(
@@ -205,6 +206,7 @@ def search_articles(
             published_at=row.published_at,
             snippet=_snippet(row.title, texts.get(row.id) or row.description or "", is_hit),
             score=float(row.score),
+            removed_at=row.removed_at,
         )
         for row in rows
     ]
@@ -218,6 +220,7 @@ def _base_columns() -> list[Any]:
         Article.title,
         Article.published_at,
         Article.description,
+        Article.removed_at,
     ]
 
 

@@ -79,6 +79,7 @@ def _hit_record(hit: Any) -> dict[str, Any]:
         "published_at": hit.published_at.isoformat() if hit.published_at else None,
         "snippet": hit.snippet,
         "score": round(hit.score, 4),
+        "removed_at": hit.removed_at.isoformat() if hit.removed_at else None,
     }
 
 

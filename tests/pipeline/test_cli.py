@@ -65,7 +65,10 @@ def test_search_prints_json_lines_with_the_contract_fields(db: str) -> None:
     code, out, _ = run("--db", db, "search", '"dissent memo"', "--json")
     assert code == 0
     (hit,) = [json.loads(line) for line in out.splitlines()]
-    assert set(hit) == {"id", "outlet", "url", "title", "published_at", "snippet", "score"}
+    assert set(hit) == {
+        "id", "outlet", "url", "title", "published_at", "snippet", "score", "removed_at"
+    }  # fmt: skip
+    assert hit["removed_at"] is None
     assert hit["outlet"] == "Axios"
     assert hit["published_at"] == "2023-11-13T10:00:00+00:00"
 
@@ -407,3 +410,19 @@ def test_a_story_is_shown_with_its_id_and_searched_by_it(db: str) -> None:
     code, _, err = run("--db", db, "search", "memo", "--story", "Nope")
     assert code == 2
     assert "(known: 'Memo, ceasefire; and reactions')" in err
+
+
+def test_a_removed_article_is_marked_in_search_results(db: str) -> None:
+    from storage.models import Article
+
+    engine = make_engine(db)
+    with make_session_factory(engine).begin() as session:
+        article = session.get(Article, 1)
+        assert article is not None
+        article.removed_at = datetime(2023, 11, 20, tzinfo=UTC)
+    engine.dispose()
+    (hit,) = [
+        json.loads(line) for line in run("--db", db, "search", "memo", "--json")[1].splitlines()
+    ]
+    assert hit["removed_at"] == "2023-11-20T00:00:00+00:00"
+    assert "(removed 2023-11-20)" in run("--db", db, "search", "memo")[1]
