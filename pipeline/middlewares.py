@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import logging
 import time
+from collections import deque
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -29,6 +30,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
 from pipeline.signals import FetchRecord, count_outlet_error, fetch_recorded
@@ -50,7 +52,7 @@ class PrivateAddressBlocked(IgnoreRequest):
 
 
 class OutletSkipped(IgnoreRequest):
-    """The outlet asked us to come back later than this pass can wait."""
+    """The outlet asked us to come back later than this pass can wait, or stopped answering."""
 
 
 class PrivateAddressMiddleware:
@@ -178,8 +180,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
     """Retry transient failures after an exponential backoff or the server's ``Retry-After``.
 
     A ``Retry-After`` longer than ``NEWSMON_RETRY_AFTER_CAP`` skips the whole outlet for this pass
-    (its next poll should be later anyway), instead of stalling the crawl.
+    (its next poll should be later anyway), instead of stalling the crawl. So does an outlet that
+    stopped answering: after ``UNRESPONSIVE_AFTER`` requests in a row given up on network errors
+    (timeouts, refused or reset connections; each retried already), the rest of its requests are
+    left for the next pass. Without that, an outlet that hangs held a crawl (and every outlet in
+    it) for ``retries + 1`` timeouts per page, up to the daemon's crawl time limit.
     """
+
+    UNRESPONSIVE_AFTER = 3
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler.settings)
@@ -187,6 +195,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff = crawler.settings.getfloat("NEWSMON_RETRY_BACKOFF")
         self.retry_after_cap = crawler.settings.getfloat("NEWSMON_RETRY_AFTER_CAP")
         self.skipped: dict[str, str] = {}
+        self.failed_in_a_row: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
@@ -200,6 +209,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
+        self.failed_in_a_row.pop(request.meta.get(OUTLET) or "", None)  # it answers
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         wait = retry_after_seconds(response.headers.get(b"Retry-After"))
@@ -222,7 +232,40 @@ class BackoffRetryMiddleware(RetryMiddleware):
         retry = self._retry(request, exception)
         if retry is not None:
             await self._sleep(self._backoff(retry))
+        else:
+            self._count_given_up(request, exception)
         return retry
+
+    def _count_given_up(self, request: Request, exception: Exception) -> None:
+        outlet = request.meta.get(OUTLET)
+        if not outlet or outlet in self.skipped:
+            return
+        count = self.failed_in_a_row.get(outlet, 0) + 1
+        self.failed_in_a_row[outlet] = count
+        if count >= self.UNRESPONSIVE_AFTER:
+            reason = (
+                f"not answering ({count} requests in a row failed, the last: "
+                f"{describe_exception(exception)}): outlet skipped for this pass"
+            )
+            self.skipped[outlet] = reason
+            self._drop_queued(outlet, reason)
+            logger.warning("%s: %s", outlet, reason)
+
+    def _drop_queued(self, outlet: str, reason: str) -> None:
+        """Fail the outlet's requests already waiting in a download slot: they passed
+        ``process_request`` before the outlet was skipped, and would still go out."""
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        for slot in list(engine.downloader.slots.values()):
+            kept: deque[tuple[Request, Deferred[Response]]] = deque()
+            dropped = []
+            while slot.queue:
+                queued = slot.queue.popleft()
+                (dropped if queued[0].meta.get(OUTLET) == outlet else kept).append(queued)
+            slot.queue.extend(kept)
+            for _request, waiting in dropped:
+                waiting.errback(Failure(OutletSkipped(reason)))
 
     def _backoff(self, retry: Request) -> float:
         attempts = int(retry.meta.get("retry_times", 1))
@@ -240,6 +283,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         )
         self.skipped[outlet] = reason
         request.meta["newsmon_error"] = reason
+        self._drop_queued(outlet, reason)
         stats = self.crawler.stats
         if stats is not None:
             stats.set_value(f"newsmon/outlet/{outlet}/retry_after", time.time() + wait)

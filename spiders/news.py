@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from pipeline.config import OutletConfig, load_config
 from pipeline.items import FetchedPage
-from pipeline.middlewares import KIND, OUTLET, UNREPORTED, describe_exception
+from pipeline.middlewares import KIND, OUTLET, UNREPORTED, OutletSkipped, describe_exception
 from pipeline.signals import (
     FetchRecord,
     count_outlet_error,
@@ -81,6 +81,7 @@ class NewsSpider(Spider):
         spider.recheck = settings.get("NEWSMON_RECHECK")
         spider.rechecked: set[int] = set()
         spider.seen: set[str] = set()
+        spider.skips_reported: set[str] = set()
         # configured feeds and those found on an HTML page given as a feed: each read once
         spider.feeds_requested = {url for outlet in chosen for url in outlet.feeds}
         # every sitemap read once a pass: an index listing itself (or two listing each other)
@@ -507,6 +508,13 @@ class NewsSpider(Spider):
                     _count(self, outlet, "errors")
                 else:
                     self._count_error(outlet, f"{request.url}: forbidden by robots.txt")
+            return
+        if failure.check(OutletSkipped):
+            # the outlet asked to be left alone, or stopped answering: said once, not per URL
+            self.crawler.stats.inc_value(f"newsmon/outlet/{outlet}/skipped")
+            if outlet not in self.skips_reported:
+                self.skips_reported.add(outlet)
+                self._count_error(outlet, str(failure.value))
             return
         reason = describe_exception(failure.value)
         response = getattr(failure.value, "response", None)

@@ -7,6 +7,9 @@
   outlet's domains (FeedBurner-style): nothing to crawl, and the crawl must say why.
 - "Robots hang": a robots.txt that never answers in time. RFC 9309: unreachable means
   "disallow everything", so the outlet's feed and article are never requested.
+- "Hanging": a feed of 12 articles whose pages never answer in time: after 3 requests in a row
+  given up, the rest are left for the next pass (one hanging site must not hold a crawl, and
+  every outlet in it, for 12 timeouts).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from pipeline.demo.samples import OutletEntry, config_toml
 from pipeline.demo.server import OutletServer, RequestInfo, Route, Site
 from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site
 from storage.db import make_engine, make_session_factory
-from storage.models import Article, CrawlRunOutlet, Fetch, Outlet
+from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
+from storage.runs import outlet_messages
 from tests.e2e.test_crawl import run_newsmon
 from tests.outlets import _Bench, corpus_pages
 
@@ -34,6 +38,7 @@ pytestmark = pytest.mark.e2e
 LOOPS, LOOPS_ADDRESS = "Loops", "127.0.0.22"
 FEED_HOST, FEED_ADDRESS, ARTICLES_ADDRESS = "Feed host", "127.0.0.23", "127.0.0.24"
 HANG, HANG_ADDRESS = "Robots hang", "127.0.0.25"
+HANGING, HANGING_ADDRESS = "Hanging", "127.0.0.28"
 SOURCES = ["7a457a4f", "c467d507", "961bd85c", "7de52419"]
 XML = "application/xml"
 
@@ -108,14 +113,28 @@ def _robots_hang_site(pages: list[SourcePage]) -> Site:
     return site
 
 
+def _hanging_site(pages: list[SourcePage]) -> Site:
+    site = build_site(HANGING, HANGING_ADDRESS, pages, SiteOptions(rss=True))
+
+    def never_in_time(_request: RequestInfo) -> Route:
+        time.sleep(2)  # the crawl gives up after 1 s
+        return Route(b"<html><body>late</body></html>")
+
+    for page in pages:
+        site.routes[page.path] = never_in_time
+    return site
+
+
 @dataclass
 class Crawl:
     returncode: int
     stdout: str
     fetches: Counter[str]  # path: times fetched
     requested: list[str]  # what the server of HANG was asked for
+    hanging_requests: int  # article pages of HANGING asked for
     stored: set[str]
     errors: dict[str, tuple[int, str | None]]  # outlet: (error count, last error)
+    messages: dict[str, list[str]]  # outlet: every distinct error
     paths: list[str]
 
 
@@ -124,7 +143,13 @@ def crawl(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Craw
     bench = _Bench(shared_corpus / "extraction-bench")
     pages = corpus_pages(bench, SOURCES, datetime.now(UTC).replace(microsecond=0), "Loop story")
     ports: list[int] = []
-    sites = [_loops_site(pages), _feed_host_site(lambda: ports[0]), _robots_hang_site(pages)]
+    hanging = corpus_pages(bench, SOURCES * 3, datetime.now(UTC), "Hanging story")
+    sites = [
+        _loops_site(pages),
+        _feed_host_site(lambda: ports[0]),
+        _robots_hang_site(pages),
+        _hanging_site(hanging),
+    ]
     workdir = tmp_path_factory.mktemp("misbehaving")
     db_url = f"sqlite:///{workdir / 'news.db'}"
     with OutletServer(sites) as server:
@@ -134,6 +159,7 @@ def crawl(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Craw
             OutletEntry(LOOPS, [loops + "/feed.xml"], [loops + "/sitemap.xml"], []),
             OutletEntry(FEED_HOST, [f"http://{FEED_ADDRESS}:{server.port}/feeds/outlet"], [], []),
             OutletEntry(HANG, [f"http://{HANG_ADDRESS}:{server.port}/feed.xml"], [], []),
+            OutletEntry(HANGING, [f"http://{HANGING_ADDRESS}:{server.port}/feed.xml"], [], []),
         ]
         config = workdir / "newsmon.toml"
         text = config_toml(db_url, entries, user_agent="newsmon-tests")
@@ -141,6 +167,9 @@ def crawl(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Craw
         config.write_text(text, "utf-8")
         result = run_newsmon("--config", str(config), "crawl", timeout=120)
         requested = [r.path for r in server.requests if r.address == HANG_ADDRESS]
+        hanging_requests = sum(
+            1 for r in server.requests if r.address == HANGING_ADDRESS and "hanging-story" in r.path
+        )
     engine = make_engine(db_url)
     try:
         with make_session_factory(engine)() as session:
@@ -156,10 +185,22 @@ def crawl(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Craw
                 )
             )
             errors = {outlet: (count, last) for outlet, count, last in rows}
+            run_id = session.scalar(select(CrawlRun.id).order_by(CrawlRun.id.desc()))
+            messages = outlet_messages(session, run_id)
     finally:
         engine.dispose()
     paths = [p.path for p in pages]
-    return Crawl(result.returncode, result.stdout, fetched, requested, stored, errors, paths)
+    return Crawl(
+        result.returncode,
+        result.stdout,
+        fetched,
+        requested,
+        hanging_requests,
+        stored,
+        errors,
+        messages,
+        paths,
+    )
 
 
 def test_a_sitemap_index_listing_itself_is_read_once_and_the_crawl_ends(crawl: Crawl) -> None:
@@ -188,3 +229,16 @@ def test_a_robots_txt_that_never_answers_disallows_the_host(crawl: Crawl) -> Non
     assert count >= 1
     assert "robots.txt of 127.0.0.25" in (last or "")
     assert "treated as disallowed for this pass (RFC 9309)" in (last or "")
+
+
+def test_an_outlet_that_stops_answering_is_left_for_the_next_pass(crawl: Crawl) -> None:
+    assert crawl.hanging_requests < 12  # not every page waited for
+    count, _ = crawl.errors[HANGING]
+    skips = [m for m in crawl.messages[HANGING] if "not answering" in m]
+    assert len(skips) == 1
+    assert skips[0].startswith("not answering (3 requests in a row failed, the last: timeout")
+    assert skips[0].endswith("outlet skipped for this pass")
+    # the 3 pages given up, those in flight then (2 at a time; a freed slot may start one more
+    # before the skip), and the skip once
+    assert count <= 3 + 2 + 1 + 1
+    assert crawl.hanging_requests <= 3 + 2 + 1
