@@ -95,7 +95,7 @@ def crawled_outlets(config: Config, options: CrawlOptions) -> list[str]:
 def prepare_database(config: Config, database_url: str) -> None:
     """Schema at head and configured stories present: safe to run before every crawl."""
     upgrade_database(database_url)
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, immediate=True)  # read-then-write: wait, never fail
     try:
         with make_session_factory(engine).begin() as session:
             sync_stories(session, ((s.name, s.query) for s in config.stories))
@@ -105,7 +105,7 @@ def prepare_database(config: Config, database_url: str) -> None:
 
 def create_run(database_url: str) -> int:
     """A new crawl-run row; runs left open by a crawl process that died here are closed first."""
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, immediate=True)
     try:
         with make_session_factory(engine).begin() as session:
             for run_id in close_runs_of_ended_processes(session, ended_here):
@@ -173,7 +173,7 @@ class CrawlFailed(RuntimeError):
 
 def mark_run_failed(database_url: str, run_id: int, reason: str, status: str = "failed") -> None:
     """Close ``run_id`` with ``status`` unless it is closed already."""
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, immediate=True)
     try:
         with make_session_factory(engine).begin() as session:
             fail_run(session, run_id, reason, status)

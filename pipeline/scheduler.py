@@ -138,7 +138,9 @@ class JobSchedule:
     """A :class:`BlockingScheduler` on the database's job store, and how its jobs are kept."""
 
     def __init__(self, database_url: str) -> None:
-        self.store = SQLAlchemyJobStore(engine=make_engine(database_url), tablename=JOBS_TABLE)
+        # immediate: a job-store update (read, then write) waits for a crawl's lock, never fails
+        engine = make_engine(database_url, immediate=True)
+        self.store = SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)
         self.scheduler = _BlockingScheduler(
             jobstores={"default": self.store},
             executors={"default": ThreadPoolExecutor(MAX_WORKERS)},
