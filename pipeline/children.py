@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from pipeline.logs import JobLogger
+from pipeline.procwatch import DAEMON_PID_ENV
 
 KILL_AFTER = 5.0  # seconds from SIGTERM to SIGKILL
 _READER_JOIN = 5.0
@@ -75,6 +76,7 @@ def child_env(database_url: str) -> dict[str, str]:
     env = dict(os.environ)
     env["NEWSMON_DATABASE_URL"] = database_url
     env["PYTHONUNBUFFERED"] = "1"
+    env[DAEMON_PID_ENV] = str(os.getpid())  # the child stops if this process is killed
     return env
 
 

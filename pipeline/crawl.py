@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from pipeline.config import Config
 from pipeline.postprocess import after_crawl_run
 from pipeline.prestart import warm_workers_for_new_outlets
+from pipeline.procwatch import stop_when_daemon_ends
 from pipeline.runlock import ended_here, this_machine
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
@@ -135,6 +136,7 @@ def run_crawl(
         # Scrapy would also print a traceback for each.
         logging.getLogger("scrapy.downloadermiddlewares.robotstxt").setLevel(logging.CRITICAL)
     failures: list[Failure] = []
+    stop_when_daemon_ends()
     process.crawl("news").addErrback(failures.append)  # the spider loads stored URLs here
     _settle_heap()
     process.start()

@@ -19,9 +19,7 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
-import select
 import signal
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -35,6 +33,7 @@ from pipeline.extraction.boilerplate import BoilerplateRule, learn_and_filter
 from pipeline.extraction.errors import ExtractionFailed
 from pipeline.features import PreparedFeatures, prepare
 from pipeline.items import Article
+from pipeline.procwatch import when_ended
 
 if TYPE_CHECKING:
     from pipeline.extraction.sites import SiteRules
@@ -128,32 +127,16 @@ def _worker_setup(crawler: int = 0, starts: Any = None, counter: Any = None) -> 
         if 2 * slot + 1 < len(starts):
             _clock = (starts, slot)
     if crawler:
-        threading.Thread(target=_exit_with, args=(crawler,), daemon=True).start()
+        when_ended(crawler, lambda: _exit_with(crawler), "newsmon-crawler-watch")
 
 
 def _exit_with(crawler: int) -> None:
-    """Wait for the crawler to end, then end this worker and the fork server it came from:
-    nothing else would (the fork server keeps running, holding its workers' memory)."""
-    try:
-        handle = os.pidfd_open(crawler)
-        select.select([handle], [], [])
-    except (AttributeError, OSError):  # no pidfd (old kernel): look every second
-        while _alive(crawler):
-            time.sleep(1.0)
+    """The crawler has ended: end this worker and the fork server it came from, as nothing
+    else would (the fork server keeps running, holding its workers' memory)."""
     fork_server = os.getppid()
     if fork_server not in (crawler, 1):
         os.kill(fork_server, signal.SIGTERM)
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _timed(task: Callable[..., Extracted], token: float, *args: Any) -> Extracted:

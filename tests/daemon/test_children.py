@@ -395,3 +395,42 @@ def test_what_a_failed_child_leaves_behind_is_killed(caplog: pytest.LogCaptureFi
     while not process_gone(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert process_gone(worker)
+
+
+CHILD_OF_A_DAEMON = textwrap.dedent(
+    """
+    import signal, sys, time
+    from pipeline.procwatch import stop_when_daemon_ends
+    def interrupted(*_):
+        print("interrupted", flush=True)
+        sys.exit(0)
+    signal.signal(signal.SIGINT, interrupted)
+    assert stop_when_daemon_ends() is not None
+    print("crawling", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_a_crawl_child_stops_cleanly_when_its_daemon_is_killed() -> None:
+    import os
+    import signal
+    import subprocess
+
+    daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    env = {**os.environ, "NEWSMON_DAEMON_PID": str(daemon.pid)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD_OF_A_DAEMON], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "crawling"
+        daemon.send_signal(signal.SIGKILL)  # kill -9: no chance to stop its children
+        daemon.wait()
+        out, _ = child.communicate(timeout=10)
+        assert out.strip() == "interrupted"  # the crawl's Ctrl-C path: a clean stop
+        assert child.returncode == 0
+    finally:
+        for process in (daemon, child):
+            if process.poll() is None:
+                process.kill()
