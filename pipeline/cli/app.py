@@ -144,14 +144,25 @@ class open_session:
         self.url = app.database_url()
 
     def __enter__(self) -> Any:
-        from storage.migrate import current_revision
+        from storage.db import sqlite_file
+        from storage.migrate import HEAD_REVISION, current_revision
 
+        missing = UserError(
+            f"no newsmon database at {display_url(self.url)} "
+            "(run `newsmon init` or `newsmon crawl` first, or pass --db)"
+        )
+        path = sqlite_file(self.url)
+        if path is not None and not path.exists():
+            raise missing  # a read must not create the file (or its folder) of a mistyped path
         self.engine = make_engine(self.url)
-        if current_revision(self.engine) is None:
+        revision = current_revision(self.engine)
+        if revision is None or revision < HEAD_REVISION:
             self.engine.dispose()
+            if revision is None:
+                raise missing
             raise UserError(
-                f"no newsmon database at {display_url(self.url)} "
-                "(run `newsmon init` or `newsmon crawl` first, or pass --db)"
+                f"the database at {display_url(self.url)} has an older schema (revision "
+                f"{revision}, this newsmon needs {HEAD_REVISION}): run `newsmon init` to upgrade it"
             )
         self.session = make_session_factory(self.engine)()
         return self.session

@@ -426,3 +426,23 @@ def test_a_removed_article_is_marked_in_search_results(db: str) -> None:
     ]
     assert hit["removed_at"] == "2023-11-20T00:00:00+00:00"
     assert "(removed 2023-11-20)" in run("--db", db, "search", "memo")[1]
+
+
+def test_reading_a_mistyped_sqlite_path_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "news.db"
+    for command in (["search", "memo"], ["status"], ["export"], ["stories"]):
+        code, _, err = run("--db", f"sqlite:///{missing}", *command)
+        assert code == 2, command
+        assert "no newsmon database at" in err
+    assert not missing.parent.exists()
+
+
+def test_a_database_with_an_older_schema_asks_for_init(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, "0004")
+    for command in (["search", "memo"], ["status"]):
+        code, _, err = run("--db", url, *command)
+        assert code == 2, command
+        assert "has an older schema (revision 0004" in err
+        assert "run `newsmon init` to upgrade it" in err
+        assert "Traceback" not in err
