@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from pipeline.runlock import ended_here
+from pipeline.runlock import ended_here, holder_is_gone
 from storage.locks import RUN_LOCK, format_age, read_lock
 from storage.status import (
     OutletRun,
@@ -111,8 +111,11 @@ def _daemon(session: Session, now: datetime) -> dict[str, Any]:
     lock = read_lock(session, RUN_LOCK)
     if lock is None:
         return dict.fromkeys(_DAEMON_KEYS) | {"state": "down"}
+    state = "stale" if lock.is_stale(now) else "up"
+    if state == "up" and holder_is_gone(lock):
+        state = "gone"  # killed (kill -9): its heartbeat has not expired yet, but it is no more
     return {
-        "state": "stale" if lock.is_stale(now) else "up",
+        "state": state,
         "pid": lock.pid,
         "hostname": lock.hostname,
         "holder": lock.holder,
@@ -144,7 +147,10 @@ def _daemon_line(daemon: dict[str, Any]) -> str:
     if daemon["state"] == "down":
         return "Daemon: down (no `newsmon run` holds this database)"
     age = format_age(daemon["heartbeat_age_seconds"])
-    state = "up" if daemon["state"] == "up" else "stale (its lock expired: the daemon is gone)"
+    state = {
+        "up": "up",
+        "gone": "down (its process is gone: killed?)",
+    }.get(daemon["state"], "stale (its lock expired: the daemon is gone)")
     return (
         f"Daemon: {state}: pid {daemon['pid']} on {daemon['hostname']}, "
         f"since {_short(daemon['since'])}, last heartbeat {age} ago"

@@ -227,3 +227,21 @@ def test_a_heartbeat_written_after_the_reader_took_its_clock_has_age_zero() -> N
     lock = LockInfo("newsmon-run", "h", 1, "host", now, now + timedelta(seconds=0.1), 60)
     assert lock.age(now) == 0.0
     assert lock.age(now + timedelta(seconds=5)) == pytest.approx(4.9)
+
+
+def test_status_says_a_daemon_killed_here_is_down_before_its_lock_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import subprocess
+    import sys
+
+    from pipeline import status
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that ran on this machine and has ended
+    monkeypatch.setattr(status, "read_lock", lambda _s, _n: lock_info(pid=gone.pid))
+    daemon = status._daemon(None, NOW + timedelta(seconds=5))  # type: ignore[arg-type]
+    assert daemon["state"] == "gone"
+    assert status._daemon_line(daemon).startswith("Daemon: down (its process is gone: killed?)")
+    monkeypatch.setattr(status, "read_lock", lambda _s, _n: lock_info())  # this process: alive
+    assert status._daemon(None, NOW + timedelta(seconds=5))["state"] == "up"  # type: ignore[arg-type]
