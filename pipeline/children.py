@@ -61,12 +61,14 @@ def failure_reason(outcome: ChildOutcome, time_limit: float) -> str | None:
 def crawl_command(
     config_path: Path, outlets: Sequence[str], recheck: str, run_id: int
 ) -> list[str]:
-    """``python -m pipeline --config CFG crawl --outlet NAME… --recheck R --run-id ID``.
+    """``python -P -m pipeline --config CFG crawl --outlet NAME… --recheck R --run-id ID``.
 
     The database URL goes in the environment (:func:`child_env`), not on the command line,
     where ``ps`` would show a password.
     """
-    argv = [sys.executable, "-m", "pipeline", "--config", str(config_path), "crawl"]
+    # -P: the daemon's working directory is not put on the child's path, so a `pipeline`
+    # folder there (an old checkout) cannot stand in for the installed newsmon
+    argv = [sys.executable, "-P", "-m", "pipeline", "--config", str(config_path), "crawl"]
     for name in outlets:
         argv += ["--outlet", name]
     return [*argv, "--recheck", recheck, "--run-id", str(run_id)]

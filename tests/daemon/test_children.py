@@ -60,6 +60,7 @@ def test_failure_reasons_read_like_the_issue_says() -> None:
 def test_the_crawl_command_adopts_the_run_and_keeps_the_url_off_the_command_line() -> None:
     argv = crawl_command(Path("/tmp/c.toml"), ["A", "B"], "due", 7)
     assert argv[1:] == [
+        "-P",
         "-m",
         "pipeline",
         "--config",
@@ -434,3 +435,18 @@ def test_a_crawl_child_stops_cleanly_when_its_daemon_is_killed() -> None:
         for process in (daemon, child):
             if process.poll() is None:
                 process.kill()
+
+
+def test_a_pipeline_folder_in_the_daemons_directory_does_not_replace_newsmon(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    fake = tmp_path / "pipeline"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text("print('an old checkout')")
+    argv = [*crawl_command(Path("/tmp/c.toml"), ["A"], "due", 7)[:4], "--version"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "an old checkout" not in done.stdout
+    assert "newsmon" in done.stdout.lower()
