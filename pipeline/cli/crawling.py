@@ -74,7 +74,15 @@ def crawl(app: AppContext, outlets: tuple[str, ...], recheck: str, run_id: int |
     chosen = names or tuple(o.name for o in config.outlets)
     click.echo(f"Crawling {len(chosen)} outlet(s) into {display_url(url)} …", err=True)
     adopted = run_id is not None
-    run_id = run_crawl(config, url, options, run_id)
+    try:
+        run_id = run_crawl(config, url, options, run_id)
+    except KeyboardInterrupt:  # Ctrl-C (or a stopping daemon) before Scrapy took over SIGINT
+        if run_id is not None:
+            from pipeline.crawl import INTERRUPTED_REASON, mark_run_failed
+
+            mark_run_failed(url, run_id, INTERRUPTED_REASON, status="interrupted")
+        click.echo("newsmon: crawl interrupted before it began", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     status = _print_run(url, run_id)
     if status == "interrupted" and not adopted:  # `newsmon run` reads its child's run itself
         click.echo("newsmon: crawl interrupted; what it fetched is stored", err=True)

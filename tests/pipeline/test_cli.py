@@ -446,3 +446,32 @@ def test_a_database_with_an_older_schema_asks_for_init(tmp_path: Path) -> None:
         assert "has an older schema (revision 0004" in err
         assert "run `newsmon init` to upgrade it" in err
         assert "Traceback" not in err
+
+
+def test_a_crawl_interrupted_before_it_began_closes_its_run_as_interrupted(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import crawl as crawl_module
+    from pipeline import prestart
+    from storage.models import CrawlRun
+    from storage.runs import start_run
+
+    engine = make_engine(db)
+    with make_session_factory(engine).begin() as session:
+        run_id = start_run(session, pid=1, machine="daemon").id
+
+    def stopped(*_args: object) -> int:
+        raise KeyboardInterrupt  # SIGINT while Scrapy is still being imported
+
+    monkeypatch.setattr(crawl_module, "run_crawl", stopped)
+    monkeypatch.setattr(prestart, "warm_workers_for_new_outlets", lambda *_a: None)
+    config = tmp_path / "newsmon.toml"
+    config.write_text('[[outlets]]\nname = "A"\nfeeds = ["https://a.example/rss"]\n', "utf-8")
+    code, _, err = run("--config", str(config), "--db", db, "crawl", "--run-id", str(run_id))
+    assert code == 130
+    assert "interrupted before it began" in err
+    with make_session_factory(engine)() as session:
+        run_row = session.get(CrawlRun, run_id)
+        assert run_row is not None
+        assert run_row.status == "interrupted"
+    engine.dispose()
