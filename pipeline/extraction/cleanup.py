@@ -49,10 +49,14 @@ _DATELINE_MAX_WORDS = 15
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _DAY_OR_TIME_RE = re.compile(r"(?<![\d.,])\d{1,2}(?![\d,.%]\d|\d)")
 _SENTENCE_END_RE = re.compile(r"[.!?…\"”’»)\]。！？」』]\s*$")
+# Whole words, or a line's opening word: "unrelated", "2 million subscribers", "advertisers"
+# or "they listen" end many a real closing sentence.
 _PROMO_RE = re.compile(
-    r"subscri|newsletter|sign[ -]?up|copyright|\u00a9|\u24d2|all rights reserved|advertis"
-    r"|read more|related|you may also like|follow us|share (?:this|it)|comments?$"
-    r"|tell us what you think|click here|download|listen|source:|reporting by|editing by"
+    r"\bsubscri(?:be|ption|ber)\b|\bnewsletters?\b|^\W*sign[ -]?up\b|\u00a9|\u24d2"
+    r"|\bcopyright\s*(?:\(c\)|\d{4})|all rights reserved|\badvertisement\b"
+    r"|^\W*(?:download|listen|source:|copyright\b)"
+    r"|\bread more\b|\brelated\b|you may also like|follow us|share (?:this|it)|comments?$"
+    r"|tell us what you think|click here|reporting by|editing by"
     r"|\w@\w|(?<!\w)@\w|https?://",  # an e-mail address or a handle, not "Venue @ City"
     re.IGNORECASE,
 )

@@ -308,3 +308,33 @@ def test_a_newsletter_sign_up_inside_the_text_is_dropped(promo: str) -> None:
 def test_sentences_reporting_sign_ups_are_kept() -> None:
     text = "\n".join(REPORTS)
     assert drop_signup_lines(text) == text
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        "Authorities say that the cases appear to be unrelated.",
+        "The company now has 2 million subscribers.",
+        "Advertisers fled the platform after the post.",
+        "We need to listen, she said.",
+        "The case hinges on copyright law, the judge said.",
+    ],
+)
+def test_a_short_closing_sentence_that_mentions_a_promo_word_is_kept(closing: str) -> None:
+    text = f"{REPORTS[0]}\n{closing}"
+    assert trim_edges(text) == text
+
+
+@pytest.mark.parametrize(
+    "promo",
+    [
+        "Related: Storm hits the coast",
+        "Listen to this article",
+        "Source: Reuters",
+        "Download our app for the latest news.",
+        "Already a subscriber? Log in.",
+        "Copyright 2024 The Associated Press. All rights reserved.",
+    ],
+)
+def test_a_promo_or_credit_at_the_end_is_trimmed(promo: str) -> None:
+    assert trim_edges(f"{REPORTS[0]}\n{promo}") == REPORTS[0]
