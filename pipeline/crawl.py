@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -41,6 +42,12 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
     """Scrapy settings for ``config``: politeness, limits and per-outlet download slots."""
     settings = Settings()
     settings.setmodule("pipeline.settings", priority="project")
+    settings.setdict(config_settings(config, database_url, options), priority="cmdline")
+    return settings
+
+
+def config_settings(config: Config, database_url: str, options: CrawlOptions) -> dict[str, Any]:
+    """What ``config`` sets of Scrapy's and the crawl's settings (see :func:`crawl_settings`)."""
     crawl = config.crawl
     delay = crawl.delay.total_seconds()
     slots = {}
@@ -84,9 +91,9 @@ def crawl_settings(config: Config, database_url: str, options: CrawlOptions) -> 
         "DOWNLOAD_WARNSIZE": max(1, crawl.max_page_size // 2),
         "RETRY_TIMES": crawl.retries,
         "LOG_LEVEL": options.log_level,
+        "NEWSMON_CONFIGURED": True,  # the config is applied: the project add-on has nothing to do
     }
-    settings.setdict(overrides, priority="cmdline")
-    return settings
+    return overrides
 
 
 def crawled_outlets(config: Config, options: CrawlOptions) -> list[str]:

@@ -22,6 +22,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from pipeline.config import OutletConfig, load_config
+from pipeline.devcrawl import apply_config
 from pipeline.items import FetchedPage
 from pipeline.middlewares import KIND, OUTLET, UNREPORTED, OutletSkipped, describe_exception
 from pipeline.signals import (
@@ -44,6 +45,8 @@ from spiders.discovery import (
 from storage.listings import ListingState
 
 if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
     from storage.repository import KnownArticle
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -62,6 +65,11 @@ class NewsSpider(Spider):
     outlets: dict[str, OutletConfig]
     known: dict[str, KnownArticle]
     listing_parser: ThreadPoolExecutor
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        apply_config(settings)  # `scrapy crawl news`: newsmon.toml as `newsmon crawl` applies it
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:

@@ -31,6 +31,7 @@ def make_spider(tmp_path: Path, recheck: str = "due") -> NewsSpider:
             "NEWSMON_CONFIG": str(config),
             "NEWSMON_DATABASE_URL": "",
             "NEWSMON_RECHECK": recheck,
+            "NEWSMON_CONFIGURED": True,  # as `newsmon crawl` sets them: no config applied on top
             "TWISTED_REACTOR": None,  # unit test: no reactor is started
             "EXTENSIONS": {},  # nor database bookkeeping
         }
