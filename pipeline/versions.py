@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pipeline.extraction.agreement import coverage, shingle_set
+from pipeline.extraction.authors import clean_authors
 from pipeline.words import count_words, has_words
 
 _TRANSLATE = str.maketrans(
@@ -125,8 +126,11 @@ def judge(previous: Content | None, candidate: Content, stored_times: int = 0) -
         return Verdict("new")
     if previous.hash == candidate.hash:
         return Verdict("unchanged")
-    if not previous.authors and candidate.authors and _same_words(previous, candidate):
-        # a byline the extractor reads now and did not before (a newer newsmon): no edit
+    if _same_words(previous, candidate) and (
+        not previous.authors or clean_authors(list(previous.authors)) == list(candidate.authors)
+    ):
+        # a byline the extractor reads now and did not before, or reads cleaner ("by Jane
+        # Doe, MS" now "Jane Doe"): a newer newsmon, not an edit
         return Verdict("unchanged")
     old_words = count_words(previous.text)
     newly_blocked = _looks_blocked(candidate, words) and not _looks_blocked(previous, old_words)

@@ -34,6 +34,7 @@ from trafilatura.settings import Document, Extractor
 
 from pipeline.extraction import cleanup, metadata
 from pipeline.extraction.agreement import coverage, shingle_set, trim_unconfirmed_tail
+from pipeline.extraction.authors import clean_authors
 from pipeline.extraction.errors import ExtractionFailed
 from pipeline.extraction.language import article_language
 from pipeline.extraction.second_opinion import (
@@ -238,13 +239,8 @@ def _short_line_share(text: str) -> float:
 
 
 def split_authors(value: str | None) -> list[str]:
-    """trafilatura's ``"A; B"`` author string as a list, without blanks or repeats."""
-    authors: list[str] = []
-    for name in (value or "").split(";"):
-        name = name.strip()
-        if name and name.casefold() not in {seen.casefold() for seen in authors}:
-            authors.append(name)
-    return authors
+    """trafilatura's ``"A; B"`` author string as a list of clean names (``clean_authors``)."""
+    return clean_authors((value or "").split(";"))
 
 
 def _trafilatura_text(tree: HtmlElement, url: str | None, options: Extractor) -> str:
