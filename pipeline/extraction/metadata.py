@@ -189,14 +189,16 @@ def published_at(tree: HtmlElement, articles: list[dict[str, Any]]) -> datetime 
 
 
 def time_on_day(tree: HtmlElement, day: datetime) -> datetime | None:
-    """The full timestamp of a ``<time datetime>`` in the article (not in comments, asides,
-    navigation or footers) that falls on ``day``: the time of day of a publication date found
-    without one. Only on that day: the first such element is as often an "Updated" time."""
-    for value in _ARTICLE_TIME(tree):
-        parsed = parse_timestamp(value)
-        if parsed is not None and day.date() in (parsed.date(), parsed.astimezone(UTC).date()):
-            return parsed
-    return None
+    """The earliest ``<time datetime>`` in the article (not in comments, asides, navigation or
+    footers) that falls on ``day``: the time of day of a publication date found without one.
+    Only on that day, and the earliest: the first element is as often an "Updated" time, and a
+    live blog lists its newest entry first."""
+    found = [
+        parsed
+        for parsed in map(parse_timestamp, _ARTICLE_TIME(tree))
+        if parsed is not None and day.date() in (parsed.date(), parsed.astimezone(UTC).date())
+    ]
+    return min(found, key=lambda t: t.astimezone(UTC)) if found else None
 
 
 def modified_at(tree: HtmlElement, articles: list[dict[str, Any]]) -> datetime | None:

@@ -189,6 +189,17 @@ def test_a_time_element_in_the_article_gives_the_days_time_of_day() -> None:
     assert article.published_at == datetime(2023, 11, 13, 22, 30, 30, tzinfo=UTC)
 
 
+def test_a_live_blog_without_a_stated_date_is_published_at_its_first_entry() -> None:
+    entries = "".join(
+        f'<div class="entry"><time datetime="2023-11-13T{hour}:00:00Z">{hour}:00</time>'
+        f"<p>{text}</p></div>"
+        for hour, text in (("18", PARAGRAPH), ("09", SECOND_PARAGRAPH))  # newest first
+    )
+    body = f"<article><h1>Live: night buses reach the north</h1>{entries}</article>"
+    article = extract_article(page(body), url="https://news.example/2023/11/13/live-buses")
+    assert article.published_at == datetime(2023, 11, 13, 9, tzinfo=UTC)
+
+
 def test_a_time_element_on_another_day_does_not_move_the_date() -> None:
     # an "Updated" time two days later: the day found stays, at midnight
     time = '<p>Updated <time datetime="2023-11-15T08:00:00Z">Nov. 15</time></p>'
