@@ -325,3 +325,13 @@ def write_outlet_config(
     entry = OutletEntry(outlet, urls.feeds, urls.sitemaps, urls.sections)
     path.write_text(config_toml(db_url, [entry], user_agent="newsmon-tests"), "utf-8")
     return path
+
+
+def sitemap_xml(locs: list[str], *, index: bool = False) -> bytes:
+    """A plain sitemap (``urlset``) of ``locs``, or a sitemap index of them."""
+    tag, inner = ("sitemapindex", "sitemap") if index else ("urlset", "url")
+    entries = "".join(f"<{inner}><loc>{loc}</loc></{inner}>" for loc in locs)
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>'
+        f'<{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</{tag}>'
+    ).encode()

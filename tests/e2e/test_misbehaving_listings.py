@@ -31,7 +31,7 @@ from storage.db import make_engine, make_session_factory
 from storage.models import Article, CrawlRun, CrawlRunOutlet, Fetch, Outlet
 from storage.runs import outlet_messages
 from tests.e2e.test_crawl import run_newsmon
-from tests.outlets import _Bench, corpus_pages
+from tests.outlets import _Bench, corpus_pages, sitemap_xml
 
 pytestmark = pytest.mark.e2e
 
@@ -51,15 +51,6 @@ def _rss(links: list[str]) -> bytes:
     ).encode()
 
 
-def _sitemap(tag: str, locs: list[str]) -> bytes:
-    inner = "sitemap" if tag == "sitemapindex" else "url"
-    entries = "".join(f"<{inner}><loc>{loc}</loc></{inner}>" for loc in locs)
-    return (
-        f'<?xml version="1.0" encoding="utf-8"?>'
-        f'<{tag} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</{tag}>'
-    ).encode()
-
-
 def _listing(render: Callable[[str], bytes]) -> Callable[[RequestInfo], Route]:
     """A listing whose absolute URLs need the server's port, known only per request."""
     return lambda request: Route(render(request.base_url), XML)
@@ -71,17 +62,15 @@ def _loops_site(pages: list[SourcePage]) -> Site:
     bad = "http://" + LOOPS_ADDRESS + ":80x/2026/12/broken-port.html"
     site.routes["/feed.xml"] = _listing(lambda base: _rss([base + paths[0], bad, base + paths[1]]))
     site.routes["/sitemap.xml"] = _listing(
-        lambda base: _sitemap(
-            "sitemapindex", [f"{base}/sitemap.xml", f"{base}/sub.xml", f"{base}/articles.xml"]
+        lambda base: sitemap_xml(
+            [f"{base}/sitemap.xml", f"{base}/sub.xml", f"{base}/articles.xml"], index=True
         )
     )
     site.routes["/sub.xml"] = _listing(
-        lambda base: _sitemap("sitemapindex", [base + "/sitemap.xml"])
+        lambda base: sitemap_xml([base + "/sitemap.xml"], index=True)
     )
     site.routes["/articles.xml"] = _listing(
-        lambda base: _sitemap(
-            "urlset", [base + paths[2], bad.replace("80x", "99999"), base + paths[3]]
-        )
+        lambda base: sitemap_xml([base + paths[2], bad.replace("80x", "99999"), base + paths[3]])
     )
     # a misconfigured server: one article as a download, another with no type at all
     for path, kind in ((paths[1], "application/octet-stream"), (paths[3], "")):

@@ -21,21 +21,13 @@ from pipeline.demo.sitebuilder import SiteOptions, SourcePage, build_site
 from storage.db import make_engine, make_session_factory
 from storage.models import Article
 from tests.e2e.test_crawl import run_newsmon
-from tests.outlets import _Bench, corpus_pages
+from tests.outlets import _Bench, corpus_pages, sitemap_xml
 
 pytestmark = pytest.mark.e2e
 
 HOME, HOME_ADDRESS = "Homepage only", "127.0.0.26"
 FEEDS, FEEDS_ADDRESS = "Feeds", "127.0.0.27"
 SOURCES = ["7a457a4f", "c467d507", "961bd85c"]
-
-
-def _sitemap(locs: list[str]) -> bytes:
-    urls = "".join(f"<url><loc>{loc}</loc></url>" for loc in locs)
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>'
-        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-    ).encode()
 
 
 def _robots(path: str) -> Callable[[RequestInfo], Route]:
@@ -56,7 +48,7 @@ def _site(name: str, address: str, pages: list[SourcePage], options: SiteOptions
     site.routes[pages[1].path] = hidden.routes[pages[1].path]
     site.routes["/robots.txt"] = _robots("/hidden/news-sitemap.xml")
     site.routes["/hidden/news-sitemap.xml"] = lambda request: Route(
-        _sitemap([request.base_url + pages[1].path]), "application/xml"
+        sitemap_xml([request.base_url + pages[1].path]), "application/xml"
     )
     return site
 
