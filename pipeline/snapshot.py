@@ -8,6 +8,7 @@ running. Each accepted version gets its own file, so a child that is starting ne
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import tempfile
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Config, ConfigError, load_config
+from pipeline.procwatch import alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,8 @@ class SnapshotStore:
     """A private folder of accepted config copies; :meth:`cleanup` removes it."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="newsmon-run-"))
+        _remove_folders_of_ended_daemons()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self._count = 0
         self._lock = threading.Lock()
 
@@ -51,3 +54,15 @@ class SnapshotStore:
 
     def cleanup(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_PREFIX = "newsmon-run-"
+
+
+def _remove_folders_of_ended_daemons() -> None:
+    """A daemon killed with ``kill -9`` never removes its folder: the next one does, for every
+    daemon whose process (named in the folder) has ended."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        pid = folder.name[len(_PREFIX) :].split("-", 1)[0]
+        if folder.is_dir() and pid.isdigit() and not alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)

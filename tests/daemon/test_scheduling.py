@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -365,3 +366,20 @@ def test_apschedulers_own_skip_warnings_are_not_logged_twice(tmp_path: Path) -> 
     lines = log_file.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     assert "Error getting due jobs from job store 'default': down" in lines[0]
+
+
+def test_the_copies_of_a_daemon_killed_with_kill_9_are_removed_by_the_next() -> None:
+    import subprocess
+    import tempfile
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left = Path(tempfile.mkdtemp(prefix=f"newsmon-run-{ended.pid}-"))  # never cleaned up
+    (left / "newsmon-1.toml").write_text("[crawl]\n", encoding="utf-8")
+    store = SnapshotStore()
+    try:
+        assert not left.exists()
+        assert store.folder.name.startswith(f"newsmon-run-{os.getpid()}-")
+        assert store.folder.exists()  # its own, of a living process, stays
+    finally:
+        store.cleanup()
