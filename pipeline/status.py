@@ -99,8 +99,8 @@ def status_lines(record: dict[str, Any], now: datetime) -> list[str]:
     size = record["database"]["size_bytes"]
     lines += [
         "",
-        f"Totals: {t['outlets']} outlets, {t['articles']} articles, {t['versions']} versions, "
-        f"{t['fetches']} fetches, {t['crawl_runs']} crawl runs",
+        f"Totals: {t['outlets']} outlets crawled, {t['articles']} articles, "
+        f"{t['versions']} versions, {t['fetches']} fetches, {t['crawl_runs']} crawl runs",
         f"Database: {record['database']['url']}"
         + (f" ({_size(size)})" if size is not None else ""),
     ]
