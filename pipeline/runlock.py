@@ -18,6 +18,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.logs import job_logger
+from pipeline.procwatch import alive
 from storage.db import make_engine, make_session_factory
 from storage.locks import (
     RUN_LOCK,
@@ -64,13 +65,7 @@ def ended_here(machine: str | None, pid: int | None) -> bool:
     """
     if pid is None or not machine or "?" in machine.split() or machine != this_machine():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not alive(pid)
 
 
 def holder_is_gone(lock: LockInfo) -> bool:
@@ -80,13 +75,7 @@ def holder_is_gone(lock: LockInfo) -> bool:
         return False
     if any(lock.info.get(key) != value for key, value in ours.items()):
         return False
-    try:
-        os.kill(lock.pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not alive(lock.pid)
 
 
 class RunLock:
