@@ -247,9 +247,13 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 f"not answering ({count} requests in a row failed, the last: "
                 f"{describe_exception(exception)}): outlet skipped for this pass"
             )
-            self.skipped[outlet] = reason
-            self._drop_queued(outlet, reason)
-            logger.warning("%s: %s", outlet, reason)
+            self._skip(outlet, reason)
+
+    def _skip(self, outlet: str, reason: str) -> None:
+        """No more requests to ``outlet`` in this pass, those queued already included."""
+        self.skipped[outlet] = reason
+        self._drop_queued(outlet, reason)
+        logger.warning("%s: %s", outlet, reason)
 
     def _drop_queued(self, outlet: str, reason: str) -> None:
         """Fail the outlet's requests already waiting in a download slot: they passed
@@ -281,13 +285,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
             f"Retry-After {wait:.0f}s exceeds the {self.retry_after_cap:.0f}s cap: "
             "outlet skipped for this pass"
         )
-        self.skipped[outlet] = reason
         request.meta["newsmon_error"] = reason
-        self._drop_queued(outlet, reason)
         stats = self.crawler.stats
         if stats is not None:
             stats.set_value(f"newsmon/outlet/{outlet}/retry_after", time.time() + wait)
-        logger.warning("%s: %s", outlet, reason)
+        self._skip(outlet, reason)
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
